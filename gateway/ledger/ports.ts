@@ -1,0 +1,78 @@
+// The ledger as the rest of the node sees it: small ports per capability, one implementation
+// per chain (EVM for Besu and the embedded dev chain, Fabric). The core never imports ethers or
+// the Fabric SDK directly; a factory picks the implementation from configuration.
+
+/** Hex strings are 0x-prefixed and lower case; roots are 32 bytes. */
+export type Hex = `0x${string}`;
+
+export const MemberRole = {
+  HOSPITAL: 1,
+  PAYER: 2,
+  RESEARCHER: 4,
+  LICENSING: 8,
+  EMERGENCY: 16,
+} as const;
+export type MemberRoleName = keyof typeof MemberRole;
+
+export interface Member {
+  orgId: string;
+  /** Bit set of MemberRole values. */
+  roles: number;
+  signers: Hex[];
+  active: boolean;
+}
+
+/** One batch root as the ledger holds it, with where and when it was written. */
+export interface AnchorRecord {
+  /** bytes32 member id: keccak256 of the member's org id. Anchors are per member, not per key,
+   * so a member can rotate its signing keys without breaking its sequence. */
+  member: Hex;
+  /** The signer address that sent the transaction. */
+  submitter: Hex;
+  sequence: bigint;
+  root: Hex;
+  leafCount: number;
+  prevRoot: Hex;
+  txHash: Hex;
+  blockNumber: number;
+  /** Block timestamp, seconds since the epoch. */
+  blockTime: number;
+  chainId: number;
+  contract: Hex;
+}
+
+export interface AnchorSubmission {
+  sequence: bigint;
+  root: Hex;
+  leafCount: number;
+  prevRoot: Hex;
+}
+
+export interface AnchorPort {
+  /** The bytes32 member id this node anchors as. */
+  readonly memberId: Hex;
+  /** Highest sequence anchored by `member`, 0n when it has anchored nothing. Sequences start at 1. */
+  latestSequence(member: Hex): Promise<bigint>;
+  /** Sends the anchor and resolves once it is included in a block. */
+  submitAnchor(submission: AnchorSubmission): Promise<AnchorRecord>;
+  getAnchor(member: Hex, sequence: bigint): Promise<AnchorRecord | null>;
+  findByRoot(root: Hex): Promise<AnchorRecord | null>;
+  /** Cheap liveness probe used by /health. */
+  ping(): Promise<boolean>;
+}
+
+export interface MemberPort {
+  getMember(signer: Hex): Promise<(Member & { memberId: Hex }) | null>;
+  hasRole(signer: Hex, role: MemberRoleName): Promise<boolean>;
+}
+
+/** What a configured node needs to reach its chain. */
+export interface ChainDescriptor {
+  rpcUrl: string;
+  chainId: number;
+  contracts: {
+    ConsortiumRegistry: Hex;
+    AnchorRegistry: Hex;
+    [name: string]: Hex;
+  };
+}

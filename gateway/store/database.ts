@@ -1,0 +1,125 @@
+// The node's one SQLite database. WAL with synchronous=FULL: a commit is on disk before any
+// caller hears "201", which is what lets us promise that acknowledged data survives kill -9.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE resource_versions (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version_id INTEGER NOT NULL,
+    last_updated TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    compartment TEXT NOT NULL,
+    sealed BLOB,
+    digest BLOB NOT NULL,
+    journal_seq INTEGER NOT NULL,
+    PRIMARY KEY (type, id, version_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE resource_current (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version_id INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    last_updated TEXT NOT NULL,
+    digest BLOB NOT NULL,
+    PRIMARY KEY (type, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX resource_current_updated ON resource_current (type, last_updated);
+
+  CREATE TABLE search_index (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    param TEXT NOT NULL,
+    value TEXT NOT NULL
+  );
+  CREATE INDEX search_index_lookup ON search_index (type, param, value);
+  CREATE INDEX search_index_owner ON search_index (type, id);
+
+  -- One row per resource version: the salted leaf that will be anchored.
+  CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version_id INTEGER NOT NULL,
+    digest BLOB NOT NULL,
+    salt BLOB NOT NULL,
+    leaf BLOB NOT NULL,
+    source TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    batch_seq INTEGER,
+    leaf_index INTEGER,
+    UNIQUE (type, id, version_id)
+  );
+  CREATE INDEX journal_unbatched ON journal (batch_seq) WHERE batch_seq IS NULL;
+  CREATE INDEX journal_batch ON journal (batch_seq, leaf_index);
+
+  CREATE TABLE batches (
+    seq INTEGER PRIMARY KEY,
+    root BLOB NOT NULL UNIQUE,
+    leaf_count INTEGER NOT NULL,
+    prev_root BLOB NOT NULL,
+    closed_at INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('closed', 'anchored')),
+    tx_hash TEXT,
+    block_number INTEGER,
+    block_time INTEGER,
+    chain_id INTEGER,
+    contract TEXT,
+    member TEXT,
+    submitter TEXT,
+    anchored_at INTEGER
+  );
+
+  CREATE TABLE data_keys (
+    compartment TEXT PRIMARY KEY,
+    wrapped BLOB,
+    created_at INTEGER NOT NULL,
+    shredded_at INTEGER
+  ) WITHOUT ROWID;
+
+  CREATE TABLE node_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
+
+export function openDatabase(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+export function readState(db: Db, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM node_state WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+export function writeState(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+    key,
+    value,
+  );
+}
