@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { buildTestApp, RESOURCE_TYPES } from './testing/test-app.js';
+
+describe('GET /fhir/metadata', () => {
+  it('describes the R5 base from the configuration', async () => {
+    const { app } = await buildTestApp();
+    const res = await app.inject({ method: 'GET', url: '/fhir/metadata' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/fhir+json; fhirVersion=5.0; charset=utf-8');
+    const statement = res.json();
+    expect(statement).toMatchObject({ resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '5.0.0', format: ['json'] });
+    const rest = statement.rest[0];
+    expect(rest.resource.map((r: { type: string }) => r.type)).toEqual(RESOURCE_TYPES);
+    expect(rest.interaction.map((i: { code: string }) => i.code)).toEqual(['transaction', 'batch']);
+    expect(rest.operation).toEqual([expect.objectContaining({ name: 'verify-anchor' })]);
+
+    const patient = rest.resource.find((r: { type: string }) => r.type === 'Patient');
+    expect(patient.interaction.map((i: { code: string }) => i.code)).toEqual(
+      expect.arrayContaining(['read', 'vread', 'update', 'delete', 'history-instance', 'create', 'search-type']),
+    );
+    expect(patient).toMatchObject({ versioning: 'versioned-update', updateCreate: true, conditionalCreate: true });
+    expect(patient.searchParam.map((p: { name: string }) => p.name)).toEqual(['_id', '_lastUpdated', 'identifier', 'patient', 'subject']);
+    expect(patient.operation).toEqual([expect.objectContaining({ name: 'receipt' })]);
+    const provenance = rest.resource.find((r: { type: string }) => r.type === 'Provenance');
+    expect(provenance.searchParam.map((p: { name: string }) => p.name)).toContain('target');
+  });
+
+  it('carries the SMART oauth-uris extension', async () => {
+    const { app } = await buildTestApp({ smart: { token: 'https://node/auth/token', authorize: 'https://node/auth/authorize' } });
+    const security = (await app.inject({ method: 'GET', url: '/fhir/metadata' })).json().rest[0].security;
+    expect(security.service[0].coding[0].code).toBe('SMART-on-FHIR');
+    expect(security.extension[0]).toEqual({
+      url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+      extension: [
+        { url: 'token', valueUri: 'https://node/auth/token' },
+        { url: 'authorize', valueUri: 'https://node/auth/authorize' },
+      ],
+    });
+  });
+
+  it('lists configured search parameters', async () => {
+    const { app } = await buildTestApp({
+      search: { parameters: [{ code: 'status', type: 'token', documentation: 'Status', resourceTypes: ['Observation'] }] },
+    });
+    const rest = (await app.inject({ method: 'GET', url: '/fhir/metadata' })).json().rest[0];
+    const observation = rest.resource.find((r: { type: string }) => r.type === 'Observation');
+    expect(observation.searchParam).toEqual([{ name: 'status', type: 'token', documentation: 'Status' }]);
+  });
+});

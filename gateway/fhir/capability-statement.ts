@@ -1,0 +1,97 @@
+// The CapabilityStatement each base serves at /metadata, generated once at start from the same
+// configuration the routes use (types, search parameters, operations, SMART endpoints).
+
+import type { FhirResource } from '../store/service.js';
+import { receiptDefinition } from './operations/receipt.js';
+import { verifyAnchorDefinition } from './operations/verify-anchor.js';
+import type { SmartEndpoints } from './options.js';
+import type { SearchParameterLookup } from './search-parameters.js';
+
+export interface CapabilitySettings {
+  fhirVersion: 'R5' | 'R4';
+  /** This base's own URL. */
+  url: string;
+  /** The R5 base, where an R4 client reads back what it wrote. */
+  readUrl: string;
+  resourceTypes: readonly string[];
+  searchParameters: SearchParameterLookup;
+  smart?: SmartEndpoints;
+  software: { name: string; version: string };
+}
+
+const SMART_OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
+
+function security(smart: SmartEndpoints | undefined): Record<string, unknown> | undefined {
+  if (!smart) return undefined;
+  const extension = Object.entries(smart).map(([url, valueUri]) => ({ url, valueUri }));
+  return {
+    extension: [{ url: SMART_OAUTH_URIS, extension }],
+    service: [
+      {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],
+      },
+    ],
+    description: 'SMART Backend Services (client_credentials with a signed JWT assertion), system/* scopes.',
+  };
+}
+
+function r5Resource(type: string, settings: CapabilitySettings): Record<string, unknown> {
+  const searchParam = [...settings.searchParameters(type).values()].map((p) => ({
+    name: p.code,
+    type: p.type,
+    documentation: p.documentation,
+  }));
+  return {
+    type,
+    interaction: ['read', 'vread', 'update', 'delete', 'history-instance', 'create', 'search-type'].map((code) => ({ code })),
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: true,
+    conditionalRead: 'not-supported',
+    conditionalUpdate: false,
+    conditionalDelete: 'not-supported',
+    searchParam,
+    operation: [{ name: receiptDefinition.code, definition: receiptDefinition.url, documentation: receiptDefinition.description }],
+  };
+}
+
+function r4Resource(type: string): Record<string, unknown> {
+  return {
+    type,
+    interaction: ['create', 'update', 'delete'].map((code) => ({ code })),
+    versioning: 'versioned-update',
+    updateCreate: true,
+    conditionalCreate: true,
+  };
+}
+
+export function capabilityStatement(settings: CapabilitySettings): FhirResource {
+  const r5 = settings.fhirVersion === 'R5';
+  const rest: Record<string, unknown> = {
+    mode: 'server',
+    documentation: r5
+      ? 'careledger R5 base: full RESTful API over the node\'s stored (R5) resources.'
+      : `careledger R4 intake base: writes only. Each R4 resource is validated, converted to R5 and stored; read it back at ${settings.readUrl}.`,
+    security: security(settings.smart),
+    resource: settings.resourceTypes.map((type) => (r5 ? r5Resource(type, settings) : r4Resource(type))),
+    interaction: [{ code: 'transaction' }, { code: 'batch' }],
+  };
+  if (r5) {
+    rest.operation = [
+      { name: verifyAnchorDefinition.code, definition: verifyAnchorDefinition.url, documentation: verifyAnchorDefinition.description },
+    ];
+  }
+  return {
+    resourceType: 'CapabilityStatement',
+    name: r5 ? 'CareledgerR5Base' : 'CareledgerR4IntakeBase',
+    status: 'active',
+    date: new Date().toISOString(),
+    kind: 'instance',
+    software: settings.software,
+    implementation: { description: r5 ? 'careledger FHIR R5 base' : 'careledger FHIR R4 intake base', url: settings.url },
+    fhirVersion: r5 ? '5.0.0' : '4.0.1',
+    format: ['json'],
+    rest: [rest],
+  };
+}

@@ -1,0 +1,49 @@
+// What the FHIR routes need from the rest of the node. Everything is injected so the lead wires
+// the real store, validators, converter, SMART authorization and receipt verifier, and tests
+// wire small in-process ones.
+
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { FastifyRequest } from 'fastify';
+import type { FhirResource, ResourceService } from '../store/service.js';
+import type { VerifyAnchor } from './operations/verify-anchor.js';
+import type { SearchParameterDefinition } from './search-parameters.js';
+
+export type FhirInteraction = 'read' | 'vread' | 'history' | 'search' | 'create' | 'update' | 'delete' | 'operation';
+
+export type Authorize = (request: FastifyRequest, resourceType: string, interaction: FhirInteraction) => void | Promise<void>;
+
+export interface R4Intake {
+  validate(resource: FhirResource): OperationOutcomeIssue[];
+  convert(resource: FhirResource): { resource: FhirResource; issues: OperationOutcomeIssue[] };
+}
+
+export interface SmartEndpoints {
+  token: string;
+  authorize?: string;
+  register?: string;
+  manage?: string;
+  introspect?: string;
+  revoke?: string;
+}
+
+export interface FhirRoutesOptions {
+  service: ResourceService;
+  /** R5 resource types this node stores: the 404 check and the CapabilityStatement both use it. */
+  resourceTypes: readonly string[];
+  /** Throws OperationOutcomeError (401/403); called before the service is touched. */
+  authorize: Authorize;
+  r4: R4Intake;
+  r5Validate(resource: FhirResource): OperationOutcomeIssue[];
+  verifyAnchor: VerifyAnchor;
+  /** Absolute URL of the R5 base (e.g. https://node.example.org/fhir). fullUrls, Location and
+   * paging links use it on both bases, since resources are read back only at the R5 base. The
+   * R4 intake base is `${baseUrl}/R4`. */
+  baseUrl: string;
+  /** 'R5' (default): the full REST API. 'R4': the write-only intake base. */
+  fhirVersion?: 'R5' | 'R4';
+  /** Request body limit in bytes; default 10 MiB. */
+  bodyLimit?: number;
+  search?: { defaultCount?: number; maxCount?: number; parameters?: readonly SearchParameterDefinition[] };
+  smart?: SmartEndpoints;
+  software?: { name: string; version: string };
+}
