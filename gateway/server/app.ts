@@ -1,0 +1,44 @@
+// The HTTP face of the node. Order matters (fastify encapsulation): auth first, so its
+// decorations reach every route after it, then the FHIR bases, then the operational routes.
+
+import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { authPlugin } from '../auth/auth-plugin.js';
+import { requireFhirAccess } from '../auth/fhir-access.js';
+import type { Db } from '../store/database.js';
+import type { FhirRoutesOptions } from '../fhir/options.js';
+import { fhirRoutes } from '../fhir/plugin.js';
+import { healthRoutes, type HealthRoutesOptions } from './health-routes.js';
+
+export interface AppOptions {
+  db: Db;
+  publicUrl: string;
+  bodyLimitBytes: number;
+  logger: FastifyServerOptions['logger'];
+  fhir: Omit<FhirRoutesOptions, 'authorize' | 'baseUrl' | 'fhirVersion' | 'bodyLimit'>;
+  health: HealthRoutesOptions;
+  /** More plugins under /fhir (Bulk export, Subscriptions, consent...), registered after the core routes. */
+  extensions?: Array<(app: FastifyInstance) => Promise<void>>;
+}
+
+export const FHIR_BASE = '/fhir';
+export const FHIR_R4_BASE = '/fhir/R4';
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = fastify({ logger: options.logger, bodyLimit: options.bodyLimitBytes, disableRequestLogging: true });
+  await app.register(authPlugin, { db: options.db, publicBaseUrl: options.publicUrl, fhirBases: [FHIR_BASE, FHIR_R4_BASE] });
+
+  const shared = {
+    ...options.fhir,
+    // $receipt and $verify-anchor only read; an operation that changes data checks its own scope.
+    authorize: (request: Parameters<typeof requireFhirAccess>[0], type: string, interaction: Parameters<typeof requireFhirAccess>[2]) => {
+      requireFhirAccess(request, type, interaction, interaction === 'operation' ? { permissions: 'r' } : {});
+    },
+    baseUrl: `${options.publicUrl}${FHIR_BASE}`,
+    bodyLimit: options.bodyLimitBytes,
+  };
+  await app.register(fhirRoutes, { ...shared, prefix: FHIR_R4_BASE, fhirVersion: 'R4' });
+  await app.register(fhirRoutes, { ...shared, prefix: FHIR_BASE, fhirVersion: 'R5' });
+  for (const extension of options.extensions ?? []) await app.register(extension);
+  await app.register(healthRoutes, options.health);
+  return app;
+}

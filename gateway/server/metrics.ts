@@ -1,0 +1,63 @@
+// Prometheus metrics for the node, in a registry of its own (no global default registry), so
+// several nodes in one process (tests, the local consortium) keep separate figures.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricSources {
+  leavesWaiting(): number;
+  closedBatchesWaiting(): number;
+  chainReachable(): boolean;
+}
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly journaled = new Counter({
+    name: 'careledger_resources_journaled_total',
+    help: 'Resource versions made durable in the journal',
+    registers: [this.registry],
+  });
+  readonly batchesAnchored = new Counter({
+    name: 'careledger_batches_anchored_total',
+    help: 'Batches whose root is anchored on chain',
+    registers: [this.registry],
+  });
+  readonly leavesAnchored = new Counter({
+    name: 'careledger_leaves_anchored_total',
+    help: 'Resource versions covered by anchored batches',
+    registers: [this.registry],
+  });
+  readonly anchorSeconds = new Histogram({
+    name: 'careledger_batch_anchor_seconds',
+    help: 'Time from a batch closing to its anchor being in a block',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
+    registers: [this.registry],
+  });
+
+  constructor(sources: MetricSources) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'careledger_' });
+    new Gauge({
+      name: 'careledger_leaves_waiting',
+      help: 'Journaled versions not yet in a closed batch',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.leavesWaiting());
+      },
+    });
+    new Gauge({
+      name: 'careledger_batches_waiting',
+      help: 'Closed batches not yet anchored',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.closedBatchesWaiting());
+      },
+    });
+    new Gauge({
+      name: 'careledger_chain_up',
+      help: '1 when the last anchoring attempt reached the chain',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.chainReachable() ? 1 : 0);
+      },
+    });
+  }
+}
