@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { benchHl7 } from './bench.js';
+import { generateHl7Messages } from './bench-messages.js';
+import { SqliteTestIntake } from './sqlite-test-intake.js';
+
+describe('benchHl7', () => {
+  it('acknowledges every message over MLLP and reports throughput and latency', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'careledger-hl7-bench-'));
+    const intake = new SqliteTestIntake(join(dir, 'journal.db'));
+    try {
+      const result = await benchHl7({ intake, messages: generateHl7Messages(400), concurrency: 8 });
+      console.log(`HL7 v2 bench (400 messages, 8 connections, SQLite WAL synchronous=FULL): ${JSON.stringify(result)}`);
+      expect(result.ackCodes).toEqual({ AA: 400 });
+      expect(result.messages).toBe(400);
+      expect(result.messagesPerSecond).toBeGreaterThan(0);
+      expect(result.ackLatencyMs.p95).toBeGreaterThanOrEqual(result.ackLatencyMs.p50);
+      // 200 admissions (Patient + Encounter) and 200 lab results (3 Observations + a report).
+      expect(intake.counts().resources).toBe(200 * 2 + 200 * 4);
+    } finally {
+      intake.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
