@@ -24,7 +24,7 @@ export const FHIR_BASE = '/fhir';
 export const FHIR_R4_BASE = '/fhir/R4';
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = fastify({ logger: options.logger, bodyLimit: options.bodyLimitBytes, disableRequestLogging: true });
+  const app = fastify({ logger: options.logger, bodyLimit: options.bodyLimitBytes });
   await app.register(authPlugin, { db: options.db, publicBaseUrl: options.publicUrl, fhirBases: [FHIR_BASE, FHIR_R4_BASE] });
 
   const shared = {

@@ -1,0 +1,41 @@
+// careledger: the node's command line. Each command lives in its own file under commands/ and
+// returns an exit code; errors print one clear line and exit non-zero.
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  start: { summary: 'run the node (embedded dev chain unless CHAIN_RPC_URL is set)', load: () => import('./commands/start.js') },
+  import: { summary: 'import NDJSON files or folders into a node', load: () => import('./commands/import.js') },
+  verify: { summary: 'verify a resource against its receipt and the chain', load: () => import('./commands/verify.js') },
+  consortium: { summary: 'run a local consortium: one chain, N hospital nodes', load: () => import('./commands/consortium.js') },
+  token: { summary: 'print a fresh bearer token for the dev client of $DATA_DIR', load: () => import('./commands/token.js') },
+  client: { summary: 'register or disable an EHR client (SMART Backend Services)', load: () => import('./commands/client.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
+  return `usage: careledger <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun "careledger <command> --help" for a command's options.`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`careledger: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`careledger: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,12 @@
+// The node's FHIR model: which R5 resource types it stores, and the validators and converter
+// its intake uses, all from fhir-adapters (driven by the published R4 and R5 definitions).
+
+import { R5 } from '../fhir-adapters/validation/compiled-models.js';
+
+export { convertR4toR5 } from '../fhir-adapters/conversion/index.js';
+export { validateR4, validateR5 } from '../fhir-adapters/validation/index.js';
+
+/** Every concrete R5 resource type. */
+export const R5_RESOURCE_TYPES: ReadonlySet<string> = new Set(
+  [...R5.types.values()].filter((type) => type.kind === 'resource' && !type.abstract).map((type) => type.name),
+);

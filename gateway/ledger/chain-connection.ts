@@ -1,0 +1,83 @@
+// The node's chain: the embedded dev chain (anvil, started here, contracts deployed once with
+// this node as the bootstrap hospital) or an existing network named by configuration (Besu in
+// production, or the local consortium's shared chain). Both end in the same EVM ports.
+
+import type { Wallet } from 'ethers';
+import { join } from 'node:path';
+import { deployConsortium } from '../../network/deploy.js';
+import { startEmbeddedChain, type EmbeddedChain } from '../../network/embedded-chain.js';
+import type { NodeConfig } from '../config.js';
+import type { AnchorLookup } from '../receipts/verify.js';
+import { connectEvmLedger } from './evm/connect.js';
+import type { AnchorPort, ChainDescriptor, Hex, MemberPort } from './ports.js';
+
+export interface ChainConnection {
+  descriptor: ChainDescriptor;
+  memberId: Hex;
+  anchors: AnchorPort;
+  members: MemberPort;
+  lookupAnchor: AnchorLookup;
+  /** Set when this node runs the embedded chain itself. */
+  embedded: EmbeddedChain | null;
+  close(): Promise<void>;
+}
+
+export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<ChainConnection> {
+  let embedded: EmbeddedChain | null = null;
+  let descriptor: ChainDescriptor;
+  if (config.chain) {
+    const chainId = config.chain.chainId || (await servedChainId(config.chain.rpcUrl));
+    descriptor = { rpcUrl: config.chain.rpcUrl, chainId, contracts: config.chain.contracts as ChainDescriptor['contracts'] };
+  } else {
+    const chainDir = join(config.dataDir, 'chain');
+    embedded = await startEmbeddedChain({ dataDir: chainDir, port: config.embeddedChainPort || undefined });
+    try {
+      const deployed = await deployConsortium({
+        rpcUrl: embedded.rpcUrl,
+        chainId: embedded.chainId,
+        deployerKey: embedded.accounts[0]!.privateKey,
+        members: [{ orgId: config.orgId, roles: ['HOSPITAL'], signer: wallet.address as Hex }],
+        dataDir: chainDir,
+      });
+      descriptor = { rpcUrl: deployed.rpcUrl, chainId: deployed.chainId, contracts: deployed.contracts };
+    } catch (error) {
+      await embedded.stop();
+      throw error;
+    }
+  }
+
+  try {
+    const ledger = await connectEvmLedger({
+      kind: 'evm',
+      ...descriptor,
+      privateKey: wallet.privateKey as Hex,
+      gasPrice: config.chain?.gasPrice ?? 0n,
+    });
+    return {
+      descriptor,
+      memberId: ledger.anchors.memberId,
+      anchors: ledger.anchors,
+      members: ledger.members,
+      lookupAnchor: (member, sequence) => ledger.anchors.getAnchor(member, sequence),
+      embedded,
+      async close() {
+        await ledger.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+async function servedChainId(rpcUrl: string): Promise<number> {
+  const response = await fetch(rpcUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+  });
+  const { result } = (await response.json()) as { result?: string };
+  if (!result) throw new Error(`${rpcUrl} did not answer eth_chainId; set CHAIN_ID`);
+  return Number(result);
+}

@@ -1,0 +1,179 @@
+// Assembles a running node from its configuration: keys, chain (embedded or joined), database,
+// vault, store, batcher, anchorer, HTTP API. Dependencies are passed in, never global, so tests
+// and the local consortium can run several nodes in one process.
+
+import type { FastifyInstance } from 'fastify';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Anchorer } from './anchoring/anchorer.js';
+import { Batcher } from './anchoring/batcher.js';
+import { ReceiptService } from './anchoring/receipt-service.js';
+import { ensureDevClient } from './auth/dev-client.js';
+import type { NodeConfig } from './config.js';
+import { loadNodeKeys } from './keys/node-keys.js';
+import { connectChain, type ChainConnection } from './ledger/chain-connection.js';
+import { verifyReceipt } from './receipts/verify.js';
+import { buildApp, FHIR_BASE } from './server/app.js';
+import { NodeMetrics } from './server/metrics.js';
+import { openDatabase, type Db } from './store/database.js';
+import { ResourceStore } from './store/resource-store.js';
+import { SearchIndexer } from './store/search-index.js';
+import { Vault } from './store/vault.js';
+import { R5_RESOURCE_TYPES, convertR4toR5, validateR4, validateR5 } from './fhir-support.js';
+
+export const NODE_VERSION = '0.1.0';
+
+export interface RunningNode {
+  config: NodeConfig;
+  app: FastifyInstance;
+  db: Db;
+  store: ResourceStore;
+  anchorer: Anchorer;
+  chain: ChainConnection;
+  /** Where clients reach the FHIR API, e.g. http://127.0.0.1:8080/fhir. */
+  fhirBase: string;
+  devFile?: string;
+  close(): Promise<void>;
+}
+
+export interface DevFile {
+  fhirBase: string;
+  token: string;
+  tokenExpiresAt: string;
+  tokenUrl: string;
+  clientId: string;
+  privateKeyPath: string;
+  refreshCommand: string;
+  rpcUrl: string;
+  chainId: number;
+  contracts: Record<string, string>;
+  memberId: string;
+  orgId: string;
+}
+
+export async function startNode(requested: NodeConfig): Promise<RunningNode> {
+  const config = await withConcretePort(requested);
+  const keys = loadNodeKeys({ dataDir: config.dataDir, ...config.secrets, allowGenerate: config.dev });
+  const chain = await connectChain(config, keys.memberWallet);
+  const db = openDatabase(join(config.dataDir, 'careledger.db'));
+  const vault = new Vault(db, keys.masterKey);
+  const receipts = new ReceiptService(db, Math.max(1, Math.ceil(config.batch.maxAgeMs / 1000)), config.orgId);
+  const batcher = new Batcher(db, config.batch);
+
+  let anchorer: Anchorer | undefined;
+  const store = new ResourceStore({
+    db,
+    vault,
+    indexer: new SearchIndexer(keys.masterKey),
+    validate: validateR5,
+    isKnownType: (type) => R5_RESOURCE_TYPES.has(type),
+    receipts,
+    onJournaled: (count) => {
+      metrics.journaled.inc(count);
+      if (batcher.waitingLeaves() >= config.batch.maxLeaves) anchorer?.nudge();
+    },
+  });
+
+  const logger = { level: config.logLevel };
+  const metrics = new NodeMetrics({
+    leavesWaiting: () => batcher.waitingLeaves(),
+    closedBatchesWaiting: () => anchorer!.health().closedBatchesWaiting,
+    chainReachable: () => anchorer!.health().state === 'ok',
+  });
+
+  const app = await buildApp({
+    db,
+    publicUrl: config.publicUrl,
+    bodyLimitBytes: config.bodyLimitBytes,
+    logger,
+    fhir: {
+      service: store,
+      resourceTypes: [...R5_RESOURCE_TYPES],
+      r4: { validate: validateR4, convert: convertR4toR5 },
+      r5Validate: validateR5,
+      verifyAnchor: (resource, receipt) => verifyReceipt(resource, receipt, chain.lookupAnchor),
+      software: { name: 'careledger', version: NODE_VERSION },
+    },
+    health: {
+      anchoring: () => anchorer!.health(),
+      metrics,
+      identity: { orgId: config.orgId, memberId: chain.memberId, chainId: chain.descriptor.chainId, version: NODE_VERSION },
+    },
+  });
+
+  anchorer = new Anchorer(db, batcher, chain.anchors, app.log);
+  anchorer.onAnchored((seq) => {
+    const row = db.prepare('SELECT leaf_count, closed_at, anchored_at FROM batches WHERE seq = ?').get(seq) as {
+      leaf_count: number;
+      closed_at: number;
+      anchored_at: number;
+    };
+    metrics.batchesAnchored.inc();
+    metrics.leavesAnchored.inc(row.leaf_count);
+    metrics.anchorSeconds.observe((row.anchored_at - row.closed_at) / 1000);
+  });
+  anchorer.start();
+
+  await app.listen({ port: config.port, host: config.host });
+  const fhirBase = `${config.publicUrl}${FHIR_BASE}`;
+
+  let devFile: string | undefined;
+  if (config.dev) {
+    const client = await ensureDevClient(db, config.dataDir, { publicBaseUrl: config.publicUrl });
+    devFile = join(config.dataDir, 'dev.json');
+    const dev: DevFile = {
+      fhirBase,
+      token: client.accessToken,
+      tokenExpiresAt: client.expiresAt,
+      tokenUrl: client.tokenUrl,
+      clientId: client.clientId,
+      privateKeyPath: client.privateKeyPath,
+      refreshCommand: client.refreshCommand,
+      rpcUrl: chain.descriptor.rpcUrl,
+      chainId: chain.descriptor.chainId,
+      contracts: chain.descriptor.contracts,
+      memberId: chain.memberId,
+      orgId: config.orgId,
+    };
+    writeFileSync(devFile, `${JSON.stringify(dev, null, 2)}\n`, { mode: 0o600 });
+  }
+
+  let closed = false;
+  return {
+    config,
+    app,
+    db,
+    store,
+    anchorer,
+    chain,
+    fhirBase,
+    devFile,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await anchorer!.stop();
+      db.close();
+      await chain.close();
+    },
+  };
+}
+
+/** Port 0 means "any free port"; it is fixed before start so the public URL and token audience are exact. */
+async function withConcretePort(config: NodeConfig): Promise<NodeConfig> {
+  if (config.port !== 0) return config;
+  const port = await freePort(config.host);
+  return { ...config, port, publicUrl: config.publicUrl.replace(/:0$/, `:${port}`) };
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
