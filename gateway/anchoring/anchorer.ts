@@ -3,6 +3,7 @@
 // a batch the chain already holds, from a run that died after sending, is marked anchored
 // instead of being sent again, so a crash at any point anchors nothing twice.
 
+import { AnchorDuplicateError, AnchorGapError, AnchorPrevRootMismatchError, AnchorRootExistsError } from '../ledger/anchor-errors.js';
 import type { AnchorPort, AnchorRecord, Hex } from '../ledger/ports.js';
 import { writeState, type Db } from '../store/database.js';
 import { CHAIN_BASE_ROOT, CHAIN_BASE_SEQUENCE, type Batcher } from './batcher.js';
@@ -253,9 +254,14 @@ export class Anchorer {
   }
 }
 
+/** The chain refused the anchor because of where the member's log stands: reconcile, don't retry blindly. */
 function isSequenceConflict(error: unknown): boolean {
-  const name = (error as { name?: string } | null)?.name ?? '';
-  return /Gap|Duplicate|PrevRoot|RootExists/.test(name);
+  return (
+    error instanceof AnchorGapError ||
+    error instanceof AnchorDuplicateError ||
+    error instanceof AnchorPrevRootMismatchError ||
+    error instanceof AnchorRootExistsError
+  );
 }
 
 function hex(buffer: Buffer): Hex {

@@ -1,0 +1,129 @@
+// Bulk Data export FROM the node (FHIR Bulk Data Access 2.0): system `$export`,
+// `Patient/$export` and `Group/:id/$export` start an async job (Prefer: respond-async -> 202 +
+// Content-Location); `$export-status/:id` answers 202 with Retry-After and X-Progress while it
+// runs, then 200 with the manifest; files are R5 NDJSON of current, non-deleted versions and,
+// like the status, need an access token (`requiresAccessToken: true`). DELETE on the status URL
+// removes the job and its files. Register under the R5 FHIR base (e.g. prefix /fhir), with
+// `authorize` doing the same SMART check as the FHIR routes.
+
+import { OperationOutcomeError, badRequest, getStatus, notFound } from '@medplum/core';
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { createReadStream } from 'node:fs';
+import type { Db } from '../../gateway/store/database.js';
+import type { ResourceService } from '../../gateway/store/service.js';
+import { ExportJobs, type ExportJobRow, type ExportScope } from './export-jobs.js';
+import type { ListAll } from './store-export-source.js';
+
+export type ExportInteraction = 'search' | 'operation';
+
+export interface BulkExportServerOptions {
+  /** Reads the Group of a Group-level export. */
+  service: Pick<ResourceService, 'read'>;
+  /** Current, non-deleted resources of a type (storeExportSource over the node's store). */
+  listAll: ListAll;
+  /** Types a system export without `_type` includes. */
+  resourceTypes: readonly string[];
+  /** Holds the jobs table. */
+  db: Db;
+  /** Export files go to `<dataDir>/bulk-export/<job>/`. */
+  dataDir: string;
+  /** Absolute URL of this FHIR base (status and file URLs are built on it). */
+  baseUrl: string;
+  /** Throws OperationOutcomeError (401/403) when the request may not read `type`. */
+  authorize(request: FastifyRequest, type: string, interaction: ExportInteraction): void | Promise<void>;
+  /** Retry-After on 202 status answers. Default 2. */
+  retryAfterSeconds?: number;
+}
+
+const NDJSON_FORMATS = new Set(['application/fhir+ndjson', 'application/ndjson', 'ndjson']);
+
+export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = async (app, options) => {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const jobs = new ExportJobs(options.db, options.dataDir, options.listAll);
+  jobs.resumeUnfinished();
+  const retryAfter = String(options.retryAfterSeconds ?? 2);
+
+  app.setErrorHandler((failure, _request, reply) => {
+    const error = failure as Error & { statusCode?: number };
+    const outcome: OperationOutcome =
+      error instanceof OperationOutcomeError
+        ? error.outcome
+        : { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: error.message }] };
+    const status = error instanceof OperationOutcomeError ? getStatus(outcome) : (error.statusCode ?? 500);
+    const challenge = (error as { challenge?: string }).challenge;
+    if (challenge) reply.header('www-authenticate', challenge);
+    return reply.code(status).type('application/fhir+json').send(outcome);
+  });
+
+  async function kickOff(request: FastifyRequest, reply: FastifyReply, scope: () => Promise<ExportScope>): Promise<void> {
+    const query = new URLSearchParams((request.raw.url ?? '').split('?')[1] ?? '');
+    if (!/respond-async/.test(String(request.headers.prefer ?? ''))) {
+      throw new OperationOutcomeError(badRequest('$export needs the header Prefer: respond-async'));
+    }
+    const format = query.get('_outputFormat');
+    if (format && !NDJSON_FORMATS.has(format)) throw new OperationOutcomeError(badRequest(`_outputFormat ${format} is not supported`));
+    const since = query.get('_since');
+    if (since !== null && Number.isNaN(Date.parse(since))) throw new OperationOutcomeError(badRequest(`_since ${since} is not an instant`));
+    const types = query.getAll('_type').flatMap((value) => value.split(',')).map((type) => type.trim()).filter(Boolean);
+    const unknown = types.filter((type) => !options.resourceTypes.includes(type));
+    if (unknown.length > 0) throw new OperationOutcomeError(badRequest(`_type names unsupported types: ${unknown.join(', ')}`));
+    const selected = types.length > 0 ? [...new Set(types)] : [...options.resourceTypes];
+    for (const type of selected) await options.authorize(request, type, 'search');
+    const job = jobs.start(`${new URL(baseUrl).origin}${request.url}`, selected, since, await scope());
+    return reply.code(202).header('content-location', `${baseUrl}/$export-status/${job.id}`).send();
+  }
+
+  app.get('/$export', (request, reply) => kickOff(request, reply, async () => ({ kind: 'system' })));
+  app.get('/Patient/$export', (request, reply) => kickOff(request, reply, async () => ({ kind: 'patient' })));
+  app.get<{ Params: { id: string } }>('/Group/:id/$export', async (request, reply) => {
+    await options.authorize(request, 'Group', 'search');
+    return kickOff(request, reply, async () => {
+      const group = (await options.service.read('Group', request.params.id)).resource as { member?: Array<{ entity?: { reference?: string } }> };
+      const patients = (group.member ?? []).map((member) => member.entity?.reference ?? '').filter((reference) => reference.startsWith('Patient/'));
+      return { kind: 'group', patients };
+    });
+  });
+
+  function jobFor(id: string): ExportJobRow {
+    const job = jobs.get(id);
+    if (!job) throw new OperationOutcomeError(notFound);
+    return job;
+  }
+
+  app.get<{ Params: { id: string } }>('/$export-status/:id', async (request, reply) => {
+    const job = jobFor(request.params.id);
+    for (const type of job.types) await options.authorize(request, type, 'search');
+    if (job.status === 'in-progress') {
+      return reply.code(202).header('retry-after', retryAfter).header('x-progress', job.progress ?? 'queued').send();
+    }
+    if (job.status === 'failed') {
+      throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: `export failed: ${job.error}` }] });
+    }
+    return reply
+      .code(200)
+      .type('application/json')
+      .send({
+        transactionTime: job.transactionTime,
+        request: job.request,
+        requiresAccessToken: true,
+        output: job.output.map((file) => ({ type: file.type, url: `${baseUrl}/$export-file/${job.id}/${file.file}`, count: file.count })),
+        error: [],
+      });
+  });
+
+  app.delete<{ Params: { id: string } }>('/$export-status/:id', async (request, reply) => {
+    const job = jobFor(request.params.id);
+    for (const type of job.types) await options.authorize(request, type, 'search');
+    await jobs.remove(job.id);
+    return reply.code(202).send();
+  });
+
+  app.get<{ Params: { id: string; file: string } }>('/$export-file/:id/:file', async (request, reply) => {
+    const job = jobFor(request.params.id);
+    const file = job.output.find((candidate) => candidate.file === request.params.file);
+    if (!file) throw new OperationOutcomeError(notFound);
+    await options.authorize(request, file.type, 'search');
+    return reply.type('application/fhir+ndjson').send(createReadStream(jobs.filePath(job, file.file)));
+  });
+};

@@ -1,0 +1,59 @@
+// A real node store for adapter tests and child processes: ResourceStore over a SQLite file with
+// the vault, the search indexer and the R5 validator. Reopening the same file with the same
+// master key is how crash tests restart "the node".
+
+import { join } from 'node:path';
+import { openDatabase, type Db } from '../../gateway/store/database.js';
+import { ResourceStore } from '../../gateway/store/resource-store.js';
+import { SearchIndexer } from '../../gateway/store/search-index.js';
+import type { FhirResource } from '../../gateway/store/service.js';
+import { Vault } from '../../gateway/store/vault.js';
+import { validateR5 } from '../validation/index.js';
+
+export const TEST_NODE_TYPES = [
+  'Patient',
+  'Observation',
+  'Encounter',
+  'Condition',
+  'Group',
+  'Organization',
+  'Practitioner',
+  'Procedure',
+  'MedicationRequest',
+  'Provenance',
+] as const;
+
+export interface TestNode {
+  db: Db;
+  store: ResourceStore;
+  dbPath: string;
+  close(): void;
+}
+
+export function openTestNode(dir: string, masterKey: Buffer): TestNode {
+  const dbPath = join(dir, 'node.db');
+  const db = openDatabase(dbPath);
+  const known = new Set<string>(TEST_NODE_TYPES);
+  const store = new ResourceStore({
+    db,
+    vault: new Vault(db, masterKey),
+    indexer: new SearchIndexer(masterKey),
+    validate: (resource: FhirResource) => validateR5(resource),
+    isKnownType: (type) => known.has(type),
+    receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
+  });
+  return { db, store, dbPath, close: () => db.close() };
+}
+
+export function journalCount(db: Db, source?: string): number {
+  const row = (source
+    ? db.prepare('SELECT COUNT(*) AS n FROM journal WHERE source = ?').get(source)
+    : db.prepare('SELECT COUNT(*) AS n FROM journal').get()) as { n: number };
+  return row.n;
+}
+
+/** Live resources as `Type/id` -> hex digest (canonical content, meta and text excluded). */
+export function currentDigests(db: Db): Map<string, string> {
+  const rows = db.prepare('SELECT type, id, digest FROM resource_current WHERE deleted = 0').all() as Array<{ type: string; id: string; digest: Buffer }>;
+  return new Map(rows.map((row) => [`${row.type}/${row.id}`, row.digest.toString('hex')]));
+}
