@@ -28,6 +28,8 @@ export type ResourceValidator = (resource: FhirResource) => OperationOutcomeIssu
 
 export interface ReceiptSource {
   receipt(type: string, id: string, versionId: string): ReceiptStatus;
+  /** Provenance for each anchored version of a resource; served as search results, never stored. */
+  provenanceFor(type: string, id: string): FhirResource[];
 }
 
 export interface ResourceStoreOptions {
@@ -166,15 +168,34 @@ export class ResourceStore implements ResourceService, IntakePort {
 
   async search(query: SearchQuery): Promise<SearchResult> {
     this.assertType(query.type);
-    const page = this.search_.find(query);
+    const anchored = this.anchorProvenance(query);
+    if (anchored.length === 0) {
+      const page = this.search_.find(query);
+      return { total: page.total, resources: page.ids.map((row) => this.loadVersion(query.type, row.id, row.versionId).resource) };
+    }
+    // Anchor Provenance come first, then stored Provenance with the same target.
+    const stored = this.search_.find({ ...query, offset: 0, count: query.offset + query.count });
+    const all = [...anchored, ...stored.ids.map((row) => this.loadVersion(query.type, row.id, row.versionId).resource)];
     return {
-      total: page.total,
-      resources: page.ids.map((row) => this.loadVersion(query.type, row.id, row.versionId).resource),
+      total: anchored.length + stored.total,
+      resources: query.summaryCount ? [] : all.slice(query.offset, query.offset + query.count),
     };
+  }
+
+  private anchorProvenance(query: SearchQuery): FhirResource[] {
+    if (query.type !== 'Provenance') return [];
+    const targets = query.params.filter((param) => param.code === 'target');
+    if (targets.length !== 1 || query.params.length !== targets.length) return [];
+    return targets[0]!.value.split(',').flatMap((target) => {
+      const [type, id] = target.split('/');
+      return type && id && this.options.isKnownType(type) ? this.options.receipts.provenanceFor(type, id) : [];
+    });
   }
 
   async receipt(type: string, id: string, versionId: string): Promise<ReceiptStatus> {
     this.assertType(type);
+    const version = Number(versionId);
+    if (!Number.isSafeInteger(version) || !this.statements.version.get(type, id, version)) throw new OperationOutcomeError(notFound);
     return this.options.receipts.receipt(type, id, versionId);
   }
 
