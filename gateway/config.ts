@@ -2,6 +2,7 @@
 // Every setting has a default that runs the node embedded (own dev chain, generated keys), so
 // `npm start` works on a fresh machine; production sets the chain and the secrets.
 
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 
 export interface ExternalChainConfig {
@@ -26,6 +27,8 @@ export interface NodeConfig {
   embeddedChainPort: number;
   batch: { maxLeaves: number; maxAgeMs: number };
   bodyLimitBytes: number;
+  /** Worker threads for full R4 validation; 0 validates on the main thread. */
+  r4ValidationWorkers: number;
   logLevel: string;
   secrets: { masterKeyHex?: string; memberPrivateKey?: string; keystorePassword?: string };
 }
@@ -66,6 +69,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
       maxAgeMs: integer(env, 'BATCH_MAX_AGE_MS', 1000, 10, 3_600_000),
     },
     bodyLimitBytes: integer(env, 'FHIR_BODY_LIMIT_BYTES', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    r4ValidationWorkers: integer(env, 'R4_VALIDATION_WORKERS', Math.max(1, availableParallelism() - 1), 0, 64),
     logLevel: env.LOG_LEVEL ?? 'info',
     secrets: {
       masterKeyHex: env.CARELEDGER_MASTER_KEY,

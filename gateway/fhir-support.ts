@@ -4,7 +4,7 @@
 import { R5 } from '../fhir-adapters/validation/compiled-models.js';
 
 export { convertR4toR5 } from '../fhir-adapters/conversion/index.js';
-export { validateR4, validateR5 } from '../fhir-adapters/validation/index.js';
+export { validateR5 } from '../fhir-adapters/validation/index.js';
 
 /** Every concrete R5 resource type. */
 export const R5_RESOURCE_TYPES: ReadonlySet<string> = new Set(

@@ -10,6 +10,7 @@ import { Anchorer } from './anchoring/anchorer.js';
 import { Batcher } from './anchoring/batcher.js';
 import { ReceiptService } from './anchoring/receipt-service.js';
 import { ensureDevClient } from './auth/dev-client.js';
+import { startConsentCapability, type ConsentCapability } from './consent/consent-capability.js';
 import type { NodeConfig } from './config.js';
 import { loadNodeKeys } from './keys/node-keys.js';
 import { connectChain, type ChainConnection } from './ledger/chain-connection.js';
@@ -20,7 +21,8 @@ import { openDatabase, type Db } from './store/database.js';
 import { ResourceStore } from './store/resource-store.js';
 import { SearchIndexer } from './store/search-index.js';
 import { Vault } from './store/vault.js';
-import { R5_RESOURCE_TYPES, convertR4toR5, validateR4, validateR5 } from './fhir-support.js';
+import { R4ValidationPool } from '../fhir-adapters/validation/r4-validation-pool.js';
+import { R5_RESOURCE_TYPES, convertR4toR5, validateR5 } from './fhir-support.js';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -31,6 +33,8 @@ export interface RunningNode {
   store: ResourceStore;
   anchorer: Anchorer;
   chain: ChainConnection;
+  /** Patient consent and member access; null when the chain has no ConsentRegistry. */
+  consent: ConsentCapability | null;
   /** Where clients reach the FHIR API, e.g. http://127.0.0.1:8080/fhir. */
   fhirBase: string;
   devFile?: string;
@@ -60,8 +64,10 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
   const vault = new Vault(db, keys.masterKey);
   const receipts = new ReceiptService(db, Math.max(1, Math.ceil(config.batch.maxAgeMs / 1000)), config.orgId);
   const batcher = new Batcher(db, config.batch);
+  const r4Validation = new R4ValidationPool(config.r4ValidationWorkers);
 
   let anchorer: Anchorer | undefined;
+  let journaledSinceNudge = 0;
   const store = new ResourceStore({
     db,
     vault,
@@ -71,7 +77,13 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     receipts,
     onJournaled: (count) => {
       metrics.journaled.inc(count);
-      if (batcher.waitingLeaves() >= config.batch.maxLeaves) anchorer?.nudge();
+      // A cheap running count instead of asking SQLite on every commit: once a batch's worth
+      // has arrived, wake the anchorer so it closes a full batch without waiting for the timer.
+      journaledSinceNudge += count;
+      if (journaledSinceNudge >= config.batch.maxLeaves) {
+        journaledSinceNudge = 0;
+        anchorer?.nudge();
+      }
     },
   });
 
@@ -82,15 +94,30 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     chainReachable: () => anchorer!.health().state === 'ok',
   });
 
+  // Patient consent and member access, when the chain has a ConsentRegistry.
+  const consent = chain.consents
+    ? await startConsentCapability({
+        db,
+        vault,
+        store,
+        consents: chain.consents,
+        members: chain.members,
+        self: { memberId: chain.memberId, orgId: config.orgId, signerKey: keys.memberWallet.privateKey },
+        audiences: [config.publicUrl, `${config.publicUrl}${FHIR_BASE}`],
+      })
+    : null;
+
   const app = await buildApp({
     db,
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
     logger,
+    ...(consent ? { authorize: consent.authorize, extensions: [consent.routes] } : {}),
     fhir: {
       service: store,
+      ...(consent ? { serviceFor: consent.serviceFor } : {}),
       resourceTypes: [...R5_RESOURCE_TYPES],
-      r4: { validate: validateR4, convert: convertR4toR5 },
+      r4: { validate: (resource) => r4Validation.validate(resource), convert: convertR4toR5 },
       r5Validate: validateR5,
       verifyAnchor: (resource, receipt) => verifyReceipt(resource, receipt, chain.lookupAnchor),
       software: { name: 'careledger', version: NODE_VERSION },
@@ -102,6 +129,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     },
   });
 
+  consent?.useLogger(app.log);
   anchorer = new Anchorer(db, batcher, chain.anchors, app.log);
   anchorer.onAnchored((seq) => {
     const row = db.prepare('SELECT leaf_count, closed_at, anchored_at FROM batches WHERE seq = ?').get(seq) as {
@@ -147,12 +175,15 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     store,
     anchorer,
     chain,
+    consent,
     fhirBase,
     devFile,
     async close() {
       if (closed) return;
       closed = true;
       await app.close();
+      await consent?.close();
+      await r4Validation.close();
       await anchorer!.stop();
       db.close();
       await chain.close();

@@ -83,7 +83,12 @@ describe('crash recovery (kill -9 during an import)', () => {
 
     // The journal: exactly one version of each resource, each in an anchored batch.
     const db = new Database(join(dataDir, 'careledger.db'), { readonly: true });
-    const versions = db.prepare('SELECT type, id, COUNT(*) AS n, MIN(batch_seq) AS batch FROM journal GROUP BY type, id').all() as Array<{
+    const versions = db
+      .prepare(
+        `SELECT type, id, n, (SELECT seq FROM batches WHERE last_seq >= first ORDER BY last_seq LIMIT 1) AS batch
+         FROM (SELECT type, id, COUNT(*) AS n, MIN(seq) AS first FROM journal GROUP BY type, id)`,
+      )
+      .all() as Array<{
       type: string;
       id: string;
       n: number;

@@ -1,7 +1,7 @@
-// Closes batches: takes the oldest unbatched journal rows (up to maxLeaves), fixes their leaf
-// indexes, computes the RFC 6962 root and records the batch with its sequence and the previous
-// root, all in one transaction. A batch is immutable once closed, so a crash between closing and
-// anchoring resubmits exactly the same root.
+// Closes batches: takes the oldest unbatched journal rows (up to maxLeaves, in seq order),
+// computes the RFC 6962 root and records the batch as the seq range it covers, with its
+// sequence and the previous root. A batch is immutable once closed, so a crash between closing
+// and anchoring resubmits exactly the same root.
 
 import { MerkleTree } from '../crypto/merkle.js';
 import { readState, type Db } from '../store/database.js';
@@ -34,32 +34,40 @@ export class Batcher {
     private readonly policy: BatchPolicy,
   ) {
     this.statements = {
-      waiting: db.prepare('SELECT seq, leaf, received_at FROM journal WHERE batch_seq IS NULL ORDER BY seq LIMIT ?'),
-      oldest: db.prepare('SELECT received_at FROM journal WHERE batch_seq IS NULL ORDER BY seq LIMIT 1'),
-      waitingCount: db.prepare('SELECT COUNT(*) AS n FROM journal WHERE batch_seq IS NULL'),
-      lastBatch: db.prepare('SELECT seq, root FROM batches ORDER BY seq DESC LIMIT 1'),
+      waiting: db.prepare('SELECT seq, leaf, received_at FROM journal WHERE seq > ? ORDER BY seq LIMIT ?'),
+      oldest: db.prepare('SELECT received_at FROM journal WHERE seq > ? ORDER BY seq LIMIT 1'),
+      waitingCount: db.prepare('SELECT COUNT(*) AS n FROM journal WHERE seq > ?'),
+      lastBatch: db.prepare('SELECT seq, root, last_seq FROM batches ORDER BY seq DESC LIMIT 1'),
       insertBatch: db.prepare(
-        "INSERT INTO batches (seq, root, leaf_count, prev_root, closed_at, status) VALUES (?, ?, ?, ?, ?, 'closed')",
+        "INSERT INTO batches (seq, root, leaf_count, prev_root, first_seq, last_seq, closed_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'closed')",
       ),
-      assign: db.prepare('UPDATE journal SET batch_seq = ?, leaf_index = ? WHERE seq = ?'),
     };
+  }
+
+  /** The journal seq up to which every row is in a batch. */
+  private batchedUpTo(): number {
+    return (this.statements.lastBatch.get() as { last_seq: number } | undefined)?.last_seq ?? 0;
   }
 
   /** Milliseconds until the oldest waiting leaf reaches its age limit; null when none waits. */
   msUntilDue(now = Date.now()): number | null {
-    const oldest = this.statements.oldest.get() as { received_at: number } | undefined;
+    const oldest = this.statements.oldest.get(this.batchedUpTo()) as { received_at: number } | undefined;
     if (!oldest) return null;
     return Math.max(0, oldest.received_at + this.policy.maxAgeMs - now);
   }
 
   waitingLeaves(): number {
-    return (this.statements.waitingCount.get() as { n: number }).n;
+    return (this.statements.waitingCount.get(this.batchedUpTo()) as { n: number }).n;
   }
 
   /** Closes one batch if the policy says one is due (or `force`), and returns it. */
   closeDue(now = Date.now(), force = false): ClosedBatch | null {
     return this.db.transaction((): ClosedBatch | null => {
-      const rows = this.statements.waiting.all(this.policy.maxLeaves) as Array<{ seq: number; leaf: Buffer; received_at: number }>;
+      const rows = this.statements.waiting.all(this.batchedUpTo(), this.policy.maxLeaves) as Array<{
+        seq: number;
+        leaf: Buffer;
+        received_at: number;
+      }>;
       if (rows.length === 0) return null;
       const due = force || rows.length >= this.policy.maxLeaves || rows[0]!.received_at + this.policy.maxAgeMs <= now;
       if (!due) return null;
@@ -67,8 +75,7 @@ export class Batcher {
       const previous = this.previous();
       const seq = previous.seq + 1;
       const root = MerkleTree.build(rows.map((row) => row.leaf)).root;
-      this.statements.insertBatch.run(seq, root, rows.length, previous.root, now);
-      rows.forEach((row, index) => this.statements.assign.run(seq, index, row.seq));
+      this.statements.insertBatch.run(seq, root, rows.length, previous.root, rows[0]!.seq, rows[rows.length - 1]!.seq, now);
       return { seq, root, leafCount: rows.length, prevRoot: previous.root };
     })();
   }

@@ -14,7 +14,8 @@ interface JournalRow {
   version_id: number;
   digest: Buffer;
   salt: Buffer;
-  leaf_index: number | null;
+  journal_seq: number;
+  first_seq: number | null;
   batch_seq: number | null;
   status: string | null;
   root: Buffer | null;
@@ -41,14 +42,17 @@ export class ReceiptService implements ReceiptSource {
     private readonly retryAfterSeconds: number,
     private readonly organizationName?: string,
   ) {
-    const columns = `j.version_id, j.digest, j.salt, j.leaf_index, j.batch_seq, b.status, b.root, b.leaf_count, b.prev_root,
-      b.tx_hash, b.block_number, b.block_time, b.chain_id, b.contract, b.member, b.submitter`;
+    // The batch holding a journal row is the one whose seq range covers it (last_seq is unique
+    // and indexed, so this is one index probe).
+    const columns = `v.version_id, j.digest, j.salt, j.seq AS journal_seq, b.first_seq, b.seq AS batch_seq, b.status, b.root,
+      b.leaf_count, b.prev_root, b.tx_hash, b.block_number, b.block_time, b.chain_id, b.contract, b.member, b.submitter`;
+    const from = `resource_versions v JOIN journal j ON j.seq = v.journal_seq
+      LEFT JOIN batches b ON b.seq = (SELECT seq FROM batches WHERE last_seq >= j.seq ORDER BY last_seq LIMIT 1)`;
     this.statements = {
-      version: db.prepare(`SELECT ${columns} FROM journal j LEFT JOIN batches b ON b.seq = j.batch_seq
-        WHERE j.type = ? AND j.id = ? AND j.version_id = ?`),
-      versions: db.prepare(`SELECT ${columns} FROM journal j LEFT JOIN batches b ON b.seq = j.batch_seq
-        WHERE j.type = ? AND j.id = ? ORDER BY j.version_id`),
-      leaves: db.prepare('SELECT leaf FROM journal WHERE batch_seq = ? ORDER BY leaf_index'),
+      version: db.prepare(`SELECT ${columns} FROM ${from} WHERE v.type = ? AND v.id = ? AND v.version_id = ?`),
+      versions: db.prepare(`SELECT ${columns} FROM ${from} WHERE v.type = ? AND v.id = ? ORDER BY v.version_id`),
+      leaves: db.prepare('SELECT leaf FROM journal WHERE seq BETWEEN ? AND ? ORDER BY seq'),
+      range: db.prepare('SELECT first_seq, last_seq FROM batches WHERE seq = ?'),
     };
   }
 
@@ -72,7 +76,7 @@ export class ReceiptService implements ReceiptSource {
   }
 
   private issue(type: string, id: string, row: JournalRow): Receipt | null {
-    if (row.status !== 'anchored' || row.batch_seq === null || row.leaf_index === null) return null;
+    if (row.status !== 'anchored' || row.batch_seq === null || row.first_seq === null) return null;
     const tree = this.tree(row.batch_seq);
     const anchor: AnchorRecord = {
       member: row.member as Hex,
@@ -88,7 +92,7 @@ export class ReceiptService implements ReceiptSource {
       contract: row.contract as Hex,
     };
     return issueReceipt(
-      { type, id, versionId: String(row.version_id), digest: row.digest, salt: row.salt, leafIndex: row.leaf_index },
+      { type, id, versionId: String(row.version_id), digest: row.digest, salt: row.salt, leafIndex: row.journal_seq - row.first_seq },
       tree,
       anchor,
     );
@@ -101,7 +105,8 @@ export class ReceiptService implements ReceiptSource {
       this.trees.set(batchSeq, cached);
       return cached;
     }
-    const leaves = (this.statements.leaves.all(batchSeq) as Array<{ leaf: Buffer }>).map((row) => row.leaf);
+    const range = this.statements.range.get(batchSeq) as { first_seq: number; last_seq: number };
+    const leaves = (this.statements.leaves.all(range.first_seq, range.last_seq) as Array<{ leaf: Buffer }>).map((row) => row.leaf);
     const tree = MerkleTree.build(leaves);
     this.trees.set(batchSeq, tree);
     if (this.trees.size > TREE_CACHE_SIZE) this.trees.delete(this.trees.keys().next().value!);

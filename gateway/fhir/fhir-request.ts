@@ -24,6 +24,7 @@ export interface FhirRequest {
 export type FhirResult = [OperationOutcome, FhirResource?];
 
 export interface FhirContext {
+  /** The service for the request being handled (see FhirRoutesOptions.serviceFor). */
   service: ResourceService;
   authorize: Authorize;
   prepare: PrepareResource;

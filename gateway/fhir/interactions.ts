@@ -41,7 +41,7 @@ function current(version: StoredVersion): FhirResult {
 
 export async function createResource(ctx: FhirContext, req: FhirRequest): Promise<FhirResult> {
   await admit(ctx, req, 'create');
-  const { resource, warnings } = ctx.prepare(req.body, req.type);
+  const { resource, warnings } = await ctx.prepare(req.body, req.type);
   // FHIR create: the server assigns the id and ignores any the client sent.
   delete resource.id;
   const result = await ctx.service.create(resource, req.ifNoneExist ? { ifNoneExist: req.ifNoneExist } : undefined);
@@ -51,7 +51,7 @@ export async function createResource(ctx: FhirContext, req: FhirRequest): Promis
 export async function updateResource(ctx: FhirContext, req: FhirRequest): Promise<FhirResult> {
   await admit(ctx, req, 'update');
   const id = required(req.id, 'id');
-  const { resource, warnings } = ctx.prepare(req.body, req.type);
+  const { resource, warnings } = await ctx.prepare(req.body, req.type);
   if (resource.id !== id) {
     const text = resource.id === undefined ? 'Resource has no id' : `Resource id ${resource.id} does not match the URL (${id})`;
     throw new OperationOutcomeError(badRequest(text, 'id'));

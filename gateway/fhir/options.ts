@@ -13,7 +13,8 @@ export type FhirInteraction = 'read' | 'vread' | 'history' | 'search' | 'create'
 export type Authorize = (request: FastifyRequest, resourceType: string, interaction: FhirInteraction) => void | Promise<void>;
 
 export interface R4Intake {
-  validate(resource: FhirResource): OperationOutcomeIssue[];
+  /** May run elsewhere (a worker pool): full R4 validation is the costliest step of intake. */
+  validate(resource: FhirResource): OperationOutcomeIssue[] | Promise<OperationOutcomeIssue[]>;
   convert(resource: FhirResource): { resource: FhirResource; issues: OperationOutcomeIssue[] };
 }
 
@@ -28,6 +29,10 @@ export interface SmartEndpoints {
 
 export interface FhirRoutesOptions {
   service: ResourceService;
+  /** The service one request sees, e.g. a consent-enforcing view for a consortium member's
+   * request. Default: `service` for every request. Called before `authorize`; the view it returns
+   * must not be used before authorization ran, which the handlers guarantee. */
+  serviceFor?(request: FastifyRequest): ResourceService;
   /** R5 resource types this node stores: the 404 check and the CapabilityStatement both use it. */
   resourceTypes: readonly string[];
   /** Throws OperationOutcomeError (401/403); called before the service is touched. */

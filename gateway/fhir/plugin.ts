@@ -129,6 +129,10 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
     return sendOutcome(reply, 404, noInteraction(request.method, request.url), responses);
   });
 
+  // One context per request only when a per-request service is configured; otherwise the shared one.
+  const ctxFor = (request: FastifyRequest): FhirContext =>
+    options.serviceFor ? { ...ctx, service: options.serviceFor(request) } : ctx;
+
   const toFhir = (request: FastifyRequest): FhirRequest => {
     const params = request.params as RouteParams;
     return {
@@ -146,11 +150,11 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
   const read =
     (handler: (ctx: FhirContext, req: FhirRequest) => Promise<FhirResult>): RouteHandlerMethod =>
     async (request, reply) =>
-      sendRead(reply, await handler(ctx, toFhir(request)), responses);
+      sendRead(reply, await handler(ctxFor(request), toFhir(request)), responses);
   const write =
     (handler: (ctx: FhirContext, req: FhirRequest) => Promise<FhirResult>): RouteHandlerMethod =>
     async (request, reply) =>
-      sendWrite(reply, await handler(ctx, toFhir(request)), parsePrefer(request.headers.prefer).return, responses);
+      sendWrite(reply, await handler(ctxFor(request), toFhir(request)), parsePrefer(request.headers.prefer).return, responses);
 
   const bundle: RouteHandlerMethod = async (request, reply) => {
     const body = request.body as Bundle | undefined;
@@ -164,8 +168,8 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
       bodyLimit,
     };
     let response: Bundle;
-    if (body.type === 'transaction') response = await processTransaction(ctx, request, body, settings);
-    else if (body.type === 'batch') response = await processBatch(ctx, request, body, settings);
+    if (body.type === 'transaction') response = await processTransaction(ctxFor(request), request, body, settings);
+    else if (body.type === 'batch') response = await processBatch(ctxFor(request), request, body, settings);
     else throw new OperationOutcomeError(badRequest(`Bundle.type must be transaction or batch, not ${String(body.type)}`, 'type'));
     return reply.code(200).type(responses.contentType).send(response);
   };
@@ -190,7 +194,7 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
       ? {
           GET: async (request: FastifyRequest, reply: FastifyReply) => {
             const req = toFhir(request) as FhirRequest & { id: string; versionId: string };
-            const { result, receipt, retryAfterSeconds } = await receiptOperation(ctx, req);
+            const { result, receipt, retryAfterSeconds } = await receiptOperation(ctxFor(request), req);
             if (retryAfterSeconds !== undefined) {
               return sendOutcome(reply.header('retry-after', String(retryAfterSeconds)), 202, result[0], responses);
             }

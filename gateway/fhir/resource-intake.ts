@@ -13,7 +13,7 @@ export interface PreparedResource {
   warnings: OperationOutcomeIssue[];
 }
 
-export type PrepareResource = (body: unknown, expectedType: string) => PreparedResource;
+export type PrepareResource = (body: unknown, expectedType: string) => Promise<PreparedResource>;
 
 function collect(issues: readonly OperationOutcomeIssue[], warnings: OperationOutcomeIssue[], stage: string): void {
   if (issues.some(isErrorIssue)) throw new OperationOutcomeError(invalid(`${stage} failed`, issues));
@@ -42,16 +42,16 @@ export function resourceIntake(
   r5Validate: (resource: FhirResource) => OperationOutcomeIssue[],
 ): PrepareResource {
   if (fhirVersion === 'R5') {
-    return (body, expectedType) => {
+    return async (body, expectedType) => {
       const resource = checkShape(body, expectedType);
       const warnings: OperationOutcomeIssue[] = [];
       collect(r5Validate(resource), warnings, 'R5 validation');
       return { resource, warnings };
     };
   }
-  return (body, expectedType) => {
+  return async (body, expectedType) => {
     const warnings: OperationOutcomeIssue[] = [];
-    collect(r4.validate(checkShape(body, expectedType)), warnings, 'R4 validation');
+    collect(await r4.validate(checkShape(body, expectedType)), warnings, 'R4 validation');
     const converted = r4.convert(body as FhirResource);
     collect(converted.issues, warnings, 'R4 to R5 conversion');
     collect(r5Validate(converted.resource), warnings, 'R5 validation of the converted resource');

@@ -89,7 +89,7 @@ async function planEntry(ctx: FhirContext, http: FastifyRequest, entry: BundleEn
   if (method === 'POST') {
     if (id || !simple) unsupported();
     await admit(ctx, { http, type }, 'create');
-    const { resource, warnings } = ctx.prepare(entry.resource, type);
+    const { resource, warnings } = await ctx.prepare(entry.resource, type);
     delete resource.id;
     const op: WriteOp = { kind: 'create', resource };
     if (request.ifNoneExist) op.ifNoneExist = request.ifNoneExist;
@@ -106,7 +106,7 @@ async function planEntry(ctx: FhirContext, http: FastifyRequest, entry: BundleEn
   if (method === 'PUT') {
     if (!id || !simple) unsupported();
     await admit(ctx, { http, type }, 'update');
-    const { resource, warnings } = ctx.prepare(entry.resource, type);
+    const { resource, warnings } = await ctx.prepare(entry.resource, type);
     if (resource.id !== id) throw new OperationOutcomeError(badRequest(`Resource id ${resource.id ?? '(none)'} does not match ${request.url}`, 'id'));
     touchOnce(plan, `${type}/${id}`);
     if (urn) plan.references.set(urn, `${type}/${id}`);

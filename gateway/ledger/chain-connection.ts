@@ -9,13 +9,15 @@ import { startEmbeddedChain, type EmbeddedChain } from '../../network/embedded-c
 import type { NodeConfig } from '../config.js';
 import type { AnchorLookup } from '../receipts/verify.js';
 import { connectEvmLedger } from './evm/connect.js';
-import type { AnchorPort, ChainDescriptor, Hex, MemberPort } from './ports.js';
+import type { AnchorPort, ChainDescriptor, ConsentPort, Hex, MemberPort } from './ports.js';
 
 export interface ChainConnection {
   descriptor: ChainDescriptor;
   memberId: Hex;
   anchors: AnchorPort;
   members: MemberPort;
+  /** null when the chain has no ConsentRegistry configured. */
+  consents: ConsentPort | null;
   lookupAnchor: AnchorLookup;
   /** Set when this node runs the embedded chain itself. */
   embedded: EmbeddedChain | null;
@@ -58,6 +60,7 @@ export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<
       memberId: ledger.anchors.memberId,
       anchors: ledger.anchors,
       members: ledger.members,
+      consents: ledger.consents,
       lookupAnchor: (member, sequence) => ledger.anchors.getAnchor(member, sequence),
       embedded,
       async close() {

@@ -76,3 +76,68 @@ export interface ChainDescriptor {
     [name: string]: Hex;
   };
 }
+
+/** The terms ConsentRegistry records, with the clear string lists reduced to their EIP-712 hashes. */
+export interface ConsentTermsInput {
+  /** The patient's pseudonymous address. */
+  patient: Hex;
+  granteeMember: Hex;
+  /** Zero: any practitioner of the grantee member. */
+  granteePractitioner: Hex;
+  actionsHash: Hex;
+  categoriesHash: Hex;
+  /** Bit set of PurposeOfUse codes: TREAT 1, ETREAT 2, HPAYMT 4, HRESCH 8. */
+  purposes: number;
+  /** Seconds since the epoch; the grant holds for notBefore <= t < notAfter. */
+  notBefore: number;
+  notAfter: number;
+  nonce: bigint;
+}
+
+export interface ConsentGrantRecord {
+  /** The EIP-712 digest of the signed terms. */
+  grantId: Hex;
+  patient: Hex;
+  granteeMember: Hex;
+  granteePractitioner: Hex;
+  /** keccak256(abi.encode(actionsHash, categoriesHash)). */
+  scopeHash: Hex;
+  purposes: number;
+  notBefore: number;
+  notAfter: number;
+  /** The member that submitted the grant for the patient. */
+  recordedBy: Hex;
+  /** Block time of the revocation, null while the grant stands. */
+  revokedAt: number | null;
+}
+
+export interface ConsentTx {
+  txHash: Hex;
+  blockNumber: number;
+  /** Block timestamp, seconds since the epoch. */
+  blockTime: number;
+}
+
+export type ConsentChainEvent =
+  | ({ kind: 'granted'; grant: ConsentGrantRecord } & ConsentTx)
+  | ({ kind: 'revoked'; grantId: Hex; patient: Hex } & ConsentTx)
+  | ({ kind: 'emergency'; accessor: Hex; patient: Hex; servingMember: Hex; reasonHash: Hex } & ConsentTx);
+
+/** Patient consents on the ledger (ConsentRegistry). Rejections are ConsentRejectedError values. */
+export interface ConsentPort {
+  readonly chainId: number;
+  /** The registry's address: the EIP-712 verifying contract. */
+  readonly contract: Hex;
+  /** The nonce the patient's next consent or revocation must carry. */
+  nonceOf(patient: Hex): Promise<bigint>;
+  /** Records a patient-signed grant; resolves once it is in a block. */
+  grant(terms: ConsentTermsInput, signature: Hex): Promise<ConsentTx & { grant: ConsentGrantRecord }>;
+  /** Revokes with the patient's signed Revocation(grantId, nonce). */
+  revokeWithSignature(grantId: Hex, nonce: bigint, signature: Hex): Promise<ConsentTx>;
+  /** Logs a break-glass read this node served: accessor member, patient address, salted reason hash. */
+  recordEmergencyAccess(accessor: Hex, patient: Hex, reasonHash: Hex): Promise<ConsentTx>;
+  getGrant(grantId: Hex): Promise<ConsentGrantRecord | null>;
+  latestBlock(): Promise<number>;
+  /** The registry's events in blocks [fromBlock, toBlock], in chain order. */
+  events(fromBlock: number, toBlock: number): Promise<ConsentChainEvent[]>;
+}

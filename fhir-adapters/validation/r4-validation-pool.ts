@@ -1,0 +1,99 @@
+// Full R4 validation (@medplum/core) costs about 200-400 µs a resource, more than all the rest of
+// intake together, so it runs on worker threads. Calls made in the same tick are sent as one
+// message per worker, which keeps the message overhead per resource small for batch Bundles.
+
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { validateR4 } from './r4-validator.js';
+
+interface Pending {
+  resource: unknown;
+  resolve: (issues: OperationOutcomeIssue[]) => void;
+  reject: (error: unknown) => void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  ready: Promise<void>;
+  inFlight: Map<number, Pending[]>;
+  load: number;
+}
+
+const WORKER_URL = new URL('./r4-validation-worker.mjs', import.meta.url);
+
+export class R4ValidationPool {
+  private readonly workers: PoolWorker[];
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private nextId = 1;
+  private closed = false;
+
+  /** `size` 0 validates on the calling thread. Default: one worker per core beyond the first. */
+  constructor(size = Math.max(1, availableParallelism() - 1)) {
+    this.workers = Array.from({ length: size }, () => this.spawn());
+  }
+
+  validate(resource: unknown): Promise<OperationOutcomeIssue[]> {
+    if (this.workers.length === 0) return Promise.resolve(validateR4(resource));
+    if (this.closed) return Promise.reject(new Error('the R4 validation pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ resource, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.dispatch());
+      }
+    });
+  }
+
+  /** Resolves once every worker has loaded the R4 definitions. */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.ready));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+
+  private spawn(): PoolWorker {
+    const worker = new Worker(WORKER_URL);
+    worker.unref();
+    const entry: PoolWorker = { worker, inFlight: new Map(), load: 0, ready: Promise.resolve() };
+    entry.ready = new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.on('message', (message: { ready?: true; id?: number; issues?: OperationOutcomeIssue[][] }) => {
+        if (message.ready) return resolve();
+        const batch = entry.inFlight.get(message.id!);
+        if (!batch) return;
+        entry.inFlight.delete(message.id!);
+        entry.load -= batch.length;
+        batch.forEach((pending, index) => pending.resolve(message.issues![index]!));
+      });
+    });
+    worker.on('error', (error) => {
+      for (const batch of entry.inFlight.values()) for (const pending of batch) pending.reject(error);
+      entry.inFlight.clear();
+      entry.load = 0;
+      if (!this.closed) this.workers[this.workers.indexOf(entry)] = this.spawn();
+    });
+    return entry;
+  }
+
+  private dispatch(): void {
+    this.scheduled = false;
+    const pending = this.queue;
+    this.queue = [];
+    // Split the tick's work across workers, least loaded first.
+    const share = Math.ceil(pending.length / this.workers.length);
+    const byLoad = [...this.workers].sort((a, b) => a.load - b.load);
+    for (let i = 0, w = 0; i < pending.length; i += share, w++) {
+      const target = byLoad[w % byLoad.length]!;
+      const batch = pending.slice(i, i + share);
+      const id = this.nextId++;
+      target.inFlight.set(id, batch);
+      target.load += batch.length;
+      target.worker.postMessage({ id, resources: batch.map((p) => p.resource) });
+    }
+  }
+}

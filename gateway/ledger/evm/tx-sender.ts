@@ -1,0 +1,99 @@
+import { type JsonRpcProvider, type TransactionReceipt, type TransactionResponse, type Wallet, isError } from 'ethers';
+
+export interface TxSenderOptions {
+  /** Legacy gas price; 0 on zero-gas networks (Besu --min-gas-price=0, anvil --gas-price 0). */
+  gasPrice: bigint;
+  confirmTimeoutMs: number;
+}
+
+/**
+ * Sends one transaction at a time from one key, tracking the nonce itself.
+ *
+ * ethers' NonceManager bumps its nonce before estimating gas, so one reverted estimate leaves a gap
+ * that stalls every later transaction; and anvil can report a stale 'pending' count for a moment
+ * after a receipt appears. Here the nonce is read once, advanced only after a broadcast succeeds,
+ * and re-read after any broadcast failure. Sending serially also keeps gas estimates honest: an
+ * anchor for sequence n+1 only estimates once sequence n is mined.
+ */
+export class TxSender {
+  private nonce: number | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly wallet: Wallet,
+    private readonly provider: JsonRpcProvider,
+    private readonly chainId: number,
+    private readonly options: TxSenderOptions,
+  ) {}
+
+  get address(): string {
+    return this.wallet.address;
+  }
+
+  /**
+   * Pre-flights (a revert surfaces here, with its revert data), estimates, sends, and waits for 1
+   * confirmation. `to` null deploys `data` as init code.
+   */
+  send(to: string | null, data: string): Promise<TransactionReceipt> {
+    const run = this.queue.then(() => this.sendNow(to, data));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async sendNow(to: string | null, data: string): Promise<TransactionReceipt> {
+    const from = this.wallet.address;
+    // eth_call at 'latest' is the authoritative pre-flight: a revert here carries the custom error.
+    await this.provider.call({ from, to, data, blockTag: 'latest' });
+    const estimate = await this.estimateGas({ from, to, data, gasPrice: this.options.gasPrice });
+    // Headroom for cold storage slots whose cost the estimate may under-read on a busy chain.
+    const gasLimit = (estimate * 12n) / 10n;
+    const response = await this.broadcast({ to, data, gasLimit }, true);
+    try {
+      const receipt = await response.wait(1, this.options.confirmTimeoutMs);
+      if (!receipt) throw new Error(`transaction ${response.hash} has no receipt`);
+      return receipt;
+    } catch (error) {
+      // Reverted in the block although the estimate passed (another transaction got in first):
+      // replaying the call now yields revert data the caller can decode.
+      if (!isError(error, 'CALL_EXCEPTION')) throw error;
+      await this.provider.call({ from, to, data });
+      throw error;
+    }
+  }
+
+  /**
+   * anvil answers eth_estimateGas from a view that lags the latest block by a few milliseconds
+   * after a block is mined (measured: a call that just passed at 'latest' can still revert in the
+   * estimate). The pre-flight call already passed, so an estimate revert is retried briefly.
+   */
+  private async estimateGas(tx: { from: string; to: string | null; data: string; gasPrice: bigint }): Promise<bigint> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.provider.estimateGas(tx);
+      } catch (error) {
+        if (!isError(error, 'CALL_EXCEPTION') || attempt === 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      }
+    }
+  }
+
+  private async broadcast(tx: { to: string | null; data: string; gasLimit: bigint }, retry: boolean): Promise<TransactionResponse> {
+    this.nonce ??= await this.provider.getTransactionCount(this.wallet.address, 'pending');
+    const signed = await this.wallet.signTransaction({
+      ...tx,
+      type: 0,
+      chainId: this.chainId,
+      nonce: this.nonce,
+      gasPrice: this.options.gasPrice,
+    });
+    try {
+      const response = await this.provider.broadcastTransaction(signed);
+      this.nonce += 1;
+      return response;
+    } catch (error) {
+      this.nonce = undefined;
+      if (retry && isError(error, 'NONCE_EXPIRED')) return this.broadcast(tx, false);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,115 @@
+// Deploys the consortium's registries once per chain and remembers where in <dataDir>/chain.json.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AbiCoder, Wallet, getAddress } from 'ethers';
+import { type ContractArtifact } from '../chaincode/evm/compile.js';
+import { artifacts } from '../chaincode/evm/artifacts.js';
+import { createEvmProvider } from '../gateway/ledger/evm/provider.js';
+import { TxSender } from '../gateway/ledger/evm/tx-sender.js';
+import { type ChainDescriptor, type Hex, MemberRole, type MemberRoleName } from '../gateway/ledger/ports.js';
+
+export interface BootstrapMember {
+  orgId: string;
+  roles: MemberRoleName[];
+  /** The member's first signer; more are added later by vote. */
+  signer: Hex;
+}
+
+export interface DeployOptions {
+  rpcUrl: string;
+  chainId: number;
+  /** Pays for nothing on a zero-gas chain, but must be allowed to send (Besu accounts allowlist). */
+  deployerKey: Hex;
+  members: BootstrapMember[];
+  /** Seconds a membership proposal stays open; a week by default. */
+  votingPeriodSeconds?: number;
+  /** Where chain.json is read from and written to. */
+  dataDir: string;
+  gasPrice?: bigint;
+}
+
+export interface ChainFile extends ChainDescriptor {
+  /** Block of the AnchorRegistry deployment: where event scans can start. */
+  deployedAt: number;
+}
+
+export interface DeployResult extends ChainFile {
+  /** True when chain.json pointed at contracts that are still on the chain. */
+  reused: boolean;
+}
+
+export const CHAIN_FILE = 'chain.json';
+const WEEK = 7 * 24 * 60 * 60;
+
+export function readChainFile(dataDir: string): ChainFile | null {
+  const file = join(dataDir, CHAIN_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ChainFile) : null;
+}
+
+/**
+ * Deploys ConsortiumRegistry (with the bootstrap members), AnchorRegistry and ConsentRegistry, unless chain.json
+ * already names contracts with code on this chain (a restart), in which case those are reused.
+ */
+export async function deployConsortium(options: DeployOptions): Promise<DeployResult> {
+  const provider = createEvmProvider({ rpcUrl: options.rpcUrl, chainId: options.chainId, pollingIntervalMs: 250 });
+  try {
+    const existing = readChainFile(options.dataDir);
+    if (existing && existing.chainId === options.chainId) {
+      const codes = await Promise.all(Object.values(existing.contracts).map((address) => provider.getCode(address)));
+      if (codes.every((code) => code !== '0x')) {
+        const contracts = { ...existing.contracts };
+        // A chain deployed before ConsentRegistry existed gets it added next to the registries it has.
+        contracts.ConsentRegistry ??= (await deploy(senderFor(options, provider), artifacts.ConsentRegistry, ['address'], [contracts.ConsortiumRegistry])).address;
+        const chainFile = { ...existing, contracts, rpcUrl: options.rpcUrl };
+        writeChainFile(options.dataDir, chainFile);
+        return { ...chainFile, reused: true };
+      }
+    }
+
+    const sender = senderFor(options, provider);
+    const members = options.members;
+    const consortium = await deploy(sender, artifacts.ConsortiumRegistry, ['string[]', 'uint8[]', 'address[]', 'uint64'], [
+      members.map((m) => m.orgId),
+      members.map((m) => rolesMask(m.roles)),
+      members.map((m) => getAddress(m.signer)),
+      options.votingPeriodSeconds ?? WEEK,
+    ]);
+    const anchors = await deploy(sender, artifacts.AnchorRegistry, ['address'], [consortium.address]);
+    const consents = await deploy(sender, artifacts.ConsentRegistry, ['address'], [consortium.address]);
+    const chainFile: ChainFile = {
+      rpcUrl: options.rpcUrl,
+      chainId: options.chainId,
+      contracts: { ConsortiumRegistry: consortium.address, AnchorRegistry: anchors.address, ConsentRegistry: consents.address },
+      deployedAt: anchors.blockNumber,
+    };
+    writeChainFile(options.dataDir, chainFile);
+    return { ...chainFile, reused: false };
+  } finally {
+    provider.destroy();
+  }
+}
+
+function senderFor(options: DeployOptions, provider: ReturnType<typeof createEvmProvider>): TxSender {
+  return new TxSender(new Wallet(options.deployerKey, provider), provider, options.chainId, {
+    gasPrice: options.gasPrice ?? 0n,
+    confirmTimeoutMs: 60_000,
+  });
+}
+
+export function rolesMask(roles: MemberRoleName[]): number {
+  return roles.reduce((mask, role) => mask | MemberRole[role], 0);
+}
+
+async function deploy(sender: TxSender, artifact: ContractArtifact, types: string[], args: unknown[]) {
+  const data = artifact.bytecode + AbiCoder.defaultAbiCoder().encode(types, args).slice(2);
+  const receipt = await sender.send(null, data);
+  if (!receipt.contractAddress) throw new Error(`deploying ${artifact.contractName} created no contract (tx ${receipt.hash})`);
+  return { address: receipt.contractAddress.toLowerCase() as Hex, blockNumber: receipt.blockNumber };
+}
+
+function writeChainFile(dataDir: string, chainFile: ChainFile): void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, CHAIN_FILE);
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(chainFile, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}

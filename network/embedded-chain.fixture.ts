@@ -1,0 +1,48 @@
+// Test fixture: one real embedded anvil per test file, in a temp data dir, stopped afterwards.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ContractRunner, type JsonRpcProvider, JsonRpcSigner, type TransactionRequest } from 'ethers';
+import { afterAll, beforeAll } from 'vitest';
+import { createEvmProvider } from '../gateway/ledger/evm/provider.js';
+import { type EmbeddedChain, startEmbeddedChain } from './embedded-chain.js';
+
+export interface ChainFixture {
+  chain: EmbeddedChain;
+  provider: JsonRpcProvider;
+  dataDir: string;
+  /** An anvil-unlocked signer for dev account `index`: anvil assigns nonces itself. */
+  signer(index: number): Promise<ContractRunner>;
+}
+
+export function useEmbeddedChain(): () => ChainFixture {
+  let fixture: ChainFixture | undefined;
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'careledger-chain-'));
+    const chain = await startEmbeddedChain({ dataDir });
+    const provider = createEvmProvider({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, pollingIntervalMs: 50 });
+    fixture = { chain, provider, dataDir, signer: async (index) => new PreflightSigner(provider, chain.accounts[index]!.address) };
+  });
+  afterAll(async () => {
+    if (!fixture) return;
+    fixture.provider.destroy();
+    await fixture.chain.stop();
+    rmSync(fixture.dataDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!fixture) throw new Error('the embedded chain fixture is used before beforeAll ran');
+    return fixture;
+  };
+}
+
+/**
+ * Sends like the ledger ports do: an eth_call at 'latest' first, so a revert carries its custom
+ * error, then a fixed gas limit instead of an estimate (anvil's estimate lags the latest block for a
+ * few milliseconds after mining; see TxSender).
+ */
+class PreflightSigner extends JsonRpcSigner {
+  override async sendUncheckedTransaction(tx: TransactionRequest): Promise<string> {
+    await this.provider.call({ ...tx, from: this.address, blockTag: 'latest' });
+    return super.sendUncheckedTransaction({ ...tx, gasLimit: 10_000_000 });
+  }
+}
