@@ -5,7 +5,7 @@ import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { authPlugin } from '../auth/auth-plugin.js';
 import { requireFhirAccess } from '../auth/fhir-access.js';
 import type { Db } from '../store/database.js';
-import type { FhirRoutesOptions } from '../fhir/options.js';
+import type { Authorize, FhirRoutesOptions } from '../fhir/options.js';
 import { fhirRoutes } from '../fhir/plugin.js';
 import { healthRoutes, type HealthRoutesOptions } from './health-routes.js';
 
@@ -16,6 +16,8 @@ export interface AppOptions {
   logger: FastifyServerOptions['logger'];
   fhir: Omit<FhirRoutesOptions, 'authorize' | 'baseUrl' | 'fhirVersion' | 'bodyLimit'>;
   health: HealthRoutesOptions;
+  /** Wraps the SMART check of the FHIR routes, e.g. to admit consortium members' JWTs (gateway/consent). */
+  authorize?: (system: Authorize) => Authorize;
   /** More plugins under /fhir (Bulk export, Subscriptions, consent...), registered after the core routes. */
   extensions?: Array<(app: FastifyInstance) => Promise<void>>;
 }
@@ -27,12 +29,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = fastify({ logger: options.logger, bodyLimit: options.bodyLimitBytes });
   await app.register(authPlugin, { db: options.db, publicBaseUrl: options.publicUrl, fhirBases: [FHIR_BASE, FHIR_R4_BASE] });
 
+  // $receipt and $verify-anchor only read; an operation that changes data checks its own scope.
+  const systemAuthorize: Authorize = (request, type, interaction) => {
+    requireFhirAccess(request, type, interaction, interaction === 'operation' ? { permissions: 'r' } : {});
+  };
   const shared = {
     ...options.fhir,
-    // $receipt and $verify-anchor only read; an operation that changes data checks its own scope.
-    authorize: (request: Parameters<typeof requireFhirAccess>[0], type: string, interaction: Parameters<typeof requireFhirAccess>[2]) => {
-      requireFhirAccess(request, type, interaction, interaction === 'operation' ? { permissions: 'r' } : {});
-    },
+    authorize: options.authorize ? options.authorize(systemAuthorize) : systemAuthorize,
     baseUrl: `${options.publicUrl}${FHIR_BASE}`,
     bodyLimit: options.bodyLimitBytes,
   };

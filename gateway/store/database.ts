@@ -9,6 +9,7 @@ export type Db = Database.Database;
 
 const MIGRATIONS: string[] = [
   `
+  -- A rowid table: the sealed resource is a large value, which WITHOUT ROWID tables store badly.
   CREATE TABLE resource_versions (
     type TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -19,8 +20,8 @@ const MIGRATIONS: string[] = [
     sealed BLOB,
     digest BLOB NOT NULL,
     journal_seq INTEGER NOT NULL,
-    PRIMARY KEY (type, id, version_id)
-  ) WITHOUT ROWID;
+    UNIQUE (type, id, version_id)
+  );
 
   CREATE TABLE resource_current (
     type TEXT NOT NULL,
@@ -42,7 +43,9 @@ const MIGRATIONS: string[] = [
   CREATE INDEX search_index_lookup ON search_index (type, param, value);
   CREATE INDEX search_index_owner ON search_index (type, id);
 
-  -- One row per resource version: the salted leaf that will be anchored.
+  -- One row per resource version: the salted leaf that will be anchored. Batches take journal
+  -- rows in seq order, so a batch is the contiguous range first_seq..last_seq and a leaf's index
+  -- in its tree is seq - first_seq: closing a batch never rewrites journal rows.
   CREATE TABLE journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     type TEXT NOT NULL,
@@ -52,19 +55,16 @@ const MIGRATIONS: string[] = [
     salt BLOB NOT NULL,
     leaf BLOB NOT NULL,
     source TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    batch_seq INTEGER,
-    leaf_index INTEGER,
-    UNIQUE (type, id, version_id)
+    received_at INTEGER NOT NULL
   );
-  CREATE INDEX journal_unbatched ON journal (batch_seq) WHERE batch_seq IS NULL;
-  CREATE INDEX journal_batch ON journal (batch_seq, leaf_index);
 
   CREATE TABLE batches (
     seq INTEGER PRIMARY KEY,
     root BLOB NOT NULL UNIQUE,
     leaf_count INTEGER NOT NULL,
     prev_root BLOB NOT NULL,
+    first_seq INTEGER NOT NULL UNIQUE,
+    last_seq INTEGER NOT NULL UNIQUE,
     closed_at INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('closed', 'anchored')),
     tx_hash TEXT,

@@ -46,7 +46,7 @@ describe('ResourceStore on SQLite', () => {
       indexer: new SearchIndexer(masterKey),
       validate,
       isKnownType: (type) => KNOWN.has(type),
-      receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }) },
+      receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
     });
   }
 

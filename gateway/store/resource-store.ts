@@ -315,7 +315,7 @@ export class ResourceStore implements ResourceService, IntakePort {
     }
     this.statements.insertVersion.run(type, id, version, lastUpdated, content ? 0 : 1, compartment, sealed, digest, journalSeq);
     this.statements.upsertCurrent.run(type, id, version, content ? 0 : 1, lastUpdated, digest);
-    this.statements.clearIndex.run(type, id);
+    if (version > 1) this.statements.clearIndex.run(type, id);
     if (content) {
       for (const entry of this.options.indexer.entries(stored)) {
         this.statements.insertIndex.run(type, id, entry.param, entry.value);
