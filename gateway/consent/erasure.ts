@@ -1,0 +1,76 @@
+// A patient's erasure request. While the custodial key still exists, the patient's active grants
+// are revoked on chain (so no node honours them any more); then the patient's vault data key is
+// crypto-shredded, which makes every stored version of their data, their Consents, their access
+// AuditEvents and their custodial key unreadable for good. The blind search index entries that
+// pointed at that data go too. The anchored leaves stay: they are salted hashes and reveal nothing,
+// and receipts issued earlier still verify against the chain. The erasure itself is recorded as
+// an AuditEvent naming only the patient's pseudonymous address, anchored like any resource.
+
+import { OperationOutcomeError, gone } from '@medplum/core';
+import type { Hex } from '../ledger/ports.js';
+import type { Db } from '../store/database.js';
+import type { ResourceService } from '../store/service.js';
+import type { Vault } from '../store/vault.js';
+import { type AuditNode, erasureAuditEvent } from './audit-event.js';
+import type { ConsentService } from './consent-service.js';
+import type { GrantScopes } from './grant-scopes.js';
+import { compartment, type PatientKeys } from './patient-keys.js';
+import type { PatientSessions } from './patient-sessions.js';
+
+export type ErasureActor = { kind: 'patient' } | { kind: 'staff'; clientId: string };
+
+export interface ErasureResult {
+  patient: string;
+  revokedGrants: Hex[];
+  auditEvent: string;
+}
+
+export class PatientErasure {
+  private readonly purgeIndex;
+
+  constructor(
+    db: Db,
+    private readonly vault: Vault,
+    private readonly store: ResourceService,
+    private readonly keys: PatientKeys,
+    private readonly sessions: PatientSessions,
+    private readonly scopes: GrantScopes,
+    private readonly consents: ConsentService,
+    private readonly node: AuditNode,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.purgeIndex = db.prepare(
+      'DELETE FROM search_index WHERE (type, id) IN (SELECT DISTINCT type, id FROM resource_versions WHERE compartment = ?)',
+    );
+  }
+
+  async erase(patientId: string, actor: ErasureActor): Promise<ErasureResult> {
+    const where = compartment(patientId);
+    if (this.vault.isShredded(where)) throw new OperationOutcomeError(gone);
+    await this.store.read('Patient', patientId);
+    const record = this.keys.get(patientId);
+
+    const revokedGrants: Hex[] = [];
+    if (record?.custody === 'custodial') {
+      for (const grant of this.consents.activeGrants(patientId)) {
+        await this.consents.revoke(patientId, grant.grantId);
+        revokedGrants.push(grant.grantId);
+      }
+    }
+
+    this.vault.shred(where);
+    this.purgeIndex.run(where);
+    this.keys.forget(patientId);
+    this.sessions.revokeAll(patientId);
+    this.scopes.removePatient(patientId);
+
+    const audit = await this.store.create(
+      erasureAuditEvent({ recorded: new Date(this.now()), node: this.node, patientAddress: record?.address ?? null, actor, revokedGrants }),
+    );
+    return {
+      patient: `Patient/${patientId}`,
+      revokedGrants,
+      auditEvent: `AuditEvent/${audit.resource.id}/_history/${audit.versionId}`,
+    };
+  }
+}

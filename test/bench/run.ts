@@ -1,0 +1,238 @@
+// npm run bench: the node's figures, each against a baseline measured in the same run.
+// Prints a table, then one last line of JSON for tools.
+//
+//   pipeline   NDJSON import (R4) of BENCH_RESOURCES generated resources into a real node process
+//              on the embedded chain: validated (medplum R4 + R5), converted, journaled, batched;
+//              anchored batches, p95 from acknowledgement to receipt, peak RSS of the node.
+//   baseline   the same chain, each resource anchored in its own transaction, 64 in flight.
+//   hl7        ADT/ORU over MLLP into a real store, ACK after commit.
+//   crypto     canonicalization + hashing per resource; a 4,096-leaf tree with all its proofs.
+
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { benchHl7 } from '../../fhir-adapters/hl7/bench.js';
+import { generateHl7Messages } from '../../fhir-adapters/hl7/bench-messages.js';
+import { validateR5 } from '../../fhir-adapters/validation/index.js';
+import { importNdjson, ndjsonFiles } from '../../gateway/cli/ndjson-import.js';
+import { tokenSource } from '../../gateway/cli/dev-target.js';
+import { resourceDigest } from '../../gateway/crypto/digest.js';
+import { MerkleTree } from '../../gateway/crypto/merkle.js';
+import { loadNodeKeys } from '../../gateway/keys/node-keys.js';
+import type { Hex } from '../../gateway/ledger/ports.js';
+import { openDatabase } from '../../gateway/store/database.js';
+import { ResourceStore } from '../../gateway/store/resource-store.js';
+import { SearchIndexer } from '../../gateway/store/search-index.js';
+import { Vault } from '../../gateway/store/vault.js';
+import { deployConsortium } from '../../network/deploy.js';
+import { startEmbeddedChain } from '../../network/embedded-chain.js';
+import { waitForAnchoring } from '../support/fhir-client.js';
+import { startNodeProcess } from '../support/node-process.js';
+import { syntheticR4 } from '../support/synthetic-fhir.js';
+import { runPerResourceBaseline } from './baseline.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const RESOURCES = Number(process.env.BENCH_RESOURCES ?? 100_000);
+const BASELINE_RESOURCES = Number(process.env.BENCH_BASELINE_RESOURCES ?? 3_000);
+const SYNTHEA = join(ROOT, '../shared/data/synthea-10');
+
+interface Row {
+  figure: string;
+  value: string;
+  baseline?: string;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const summary: Record<string, number> = {};
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function writeNdjson(path: string, resources: object[]): Promise<void> {
+  const out = createWriteStream(path);
+  for (const resource of resources) {
+    if (!out.write(`${JSON.stringify(resource)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  out.end();
+  await finished(out);
+}
+
+async function pipelineAndBaseline(work: string): Promise<void> {
+  const chainDir = join(work, 'chain');
+  const nodeDir = join(work, 'node');
+  const chain = await startEmbeddedChain({ dataDir: chainDir });
+  try {
+    const nodeKeys = loadNodeKeys({ dataDir: nodeDir, allowGenerate: true });
+    const baselineAccount = chain.accounts[1]!;
+    const deployed = await deployConsortium({
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      deployerKey: chain.accounts[0]!.privateKey,
+      members: [
+        { orgId: 'bench-hospital', roles: ['HOSPITAL'], signer: nodeKeys.memberWallet.address as Hex },
+        { orgId: 'baseline-hospital', roles: ['HOSPITAL'], signer: baselineAccount.address },
+      ],
+      dataDir: chainDir,
+    });
+
+    const ndjson = join(work, 'resources.ndjson');
+    await writeNdjson(ndjson, syntheticR4(RESOURCES, { prefix: 'bench' }));
+    const node = await startNodeProcess({
+      dataDir: nodeDir,
+      env: {
+        CARELEDGER_MODE: 'dev',
+        CARELEDGER_ORG_ID: 'bench-hospital',
+        CHAIN_RPC_URL: deployed.rpcUrl,
+        CHAIN_ID: String(deployed.chainId),
+        CHAIN_CONTRACTS: JSON.stringify(deployed.contracts),
+        LOG_LEVEL: 'warn',
+      },
+    });
+    try {
+      const imported = await importNdjson(
+        [ndjson],
+        { fhirBase: `${node.dev.fhirBase}/R4`, token: tokenSource({ dataDir: nodeDir }) },
+        { bundleSize: 500, concurrency: 4 },
+      );
+      if (imported.failed > 0) throw new Error(`pipeline: ${imported.failed} resources failed: ${JSON.stringify(imported.failures[0])}`);
+      const anchoredAfter = performance.now();
+      await waitForAnchoring(node.baseUrl, 300_000);
+      const drainSeconds = (performance.now() - anchoredAfter) / 1000;
+      const rssMb = peakRssMb(node.child.pid!);
+
+      const db = new Database(join(nodeDir, 'careledger.db'), { readonly: true });
+      const batches = (db.prepare("SELECT COUNT(*) AS n FROM batches WHERE status = 'anchored'").get() as { n: number }).n;
+      const latencies = (
+        db
+          .prepare('SELECT b.anchored_at - j.received_at AS ms FROM journal j JOIN batches b ON j.seq BETWEEN b.first_seq AND b.last_seq')
+          .all() as Array<{ ms: number }>
+      ).map((row) => row.ms);
+      db.close();
+
+      summary.resourcesPerSec = Math.round(imported.sent / imported.seconds);
+      summary.txPer1000 = Number(((batches * 1000) / imported.sent).toFixed(2));
+      summary.p95ReceiptMs = percentile(latencies, 95);
+      summary.rssMb = rssMb;
+      rows.push({ figure: `pipeline: ${imported.sent} R4 resources imported (NDJSON, batch Bundles of 500)`, value: `${summary.resourcesPerSec}/s`, note: `${imported.seconds.toFixed(1)} s` });
+      rows.push({ figure: 'pipeline: anchor transactions per 1,000 resources', value: String(summary.txPer1000), baseline: '1000', note: `${batches} batches` });
+      rows.push({ figure: 'pipeline: p50 / p95 acknowledgement to receipt', value: `${percentile(latencies, 50)} / ${summary.p95ReceiptMs} ms`, note: `anchoring drained ${drainSeconds.toFixed(1)} s after the last 201` });
+      rows.push({ figure: 'pipeline: node peak RSS (VmHWM)', value: `${rssMb} MB` });
+    } finally {
+      await node.kill('SIGTERM');
+    }
+
+    const baseline = await runPerResourceBaseline({
+      rpcUrl: deployed.rpcUrl,
+      chainId: deployed.chainId,
+      anchorRegistry: deployed.contracts.AnchorRegistry,
+      privateKey: baselineAccount.privateKey,
+      resources: syntheticR4(BASELINE_RESOURCES, { prefix: 'baseline' }),
+      inFlight: 64,
+    });
+    summary.baselineResourcesPerSec = Math.round(baseline.resourcesPerSec);
+    rows.push({
+      figure: `baseline: ${baseline.resources} resources, one anchor transaction each, 64 in flight`,
+      value: `${summary.baselineResourcesPerSec}/s`,
+      note: `pipeline is ${(summary.resourcesPerSec! / summary.baselineResourcesPerSec).toFixed(1)}x`,
+    });
+  } finally {
+    await chain.stop();
+  }
+}
+
+async function synthea(work: string): Promise<void> {
+  if (!existsSync(SYNTHEA)) {
+    rows.push({ figure: 'synthea-10 import', value: 'skipped', note: `${SYNTHEA} absent` });
+    return;
+  }
+  const nodeDir = join(work, 'synthea-node');
+  const node = await startNodeProcess({ dataDir: nodeDir, env: { LOG_LEVEL: 'warn' } });
+  try {
+    const result = await importNdjson(ndjsonFiles(SYNTHEA), { fhirBase: `${node.dev.fhirBase}/R4`, token: tokenSource({ dataDir: nodeDir }) }, { bundleSize: 500, concurrency: 4 });
+    summary.syntheaResourcesPerSec = Math.round(result.sent / result.seconds);
+    rows.push({ figure: `synthea-10: careledger import of ${result.sent} resources (10 MB, DocumentReference-heavy)`, value: `${summary.syntheaResourcesPerSec}/s`, note: `${result.failed} failed` });
+  } finally {
+    await node.kill('SIGTERM');
+  }
+}
+
+async function hl7(work: string): Promise<void> {
+  const db = openDatabase(join(work, 'hl7.db'));
+  const key = randomBytes(32);
+  const store = new ResourceStore({
+    db,
+    vault: new Vault(db, key),
+    indexer: new SearchIndexer(key),
+    validate: validateR5,
+    isKnownType: () => true,
+    receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
+  });
+  const messages = generateHl7Messages(4_000);
+  const single = await benchHl7({ intake: store, messages: messages.slice(0, 500), concurrency: 1 });
+  const many = await benchHl7({ intake: store, messages, concurrency: 32 });
+  db.close();
+  summary.hl7MessagesPerSec = Math.round(many.messagesPerSecond);
+  rows.push({
+    figure: `hl7: ${many.messages} ADT/ORU messages over MLLP, AA after commit, 32 connections`,
+    value: `${summary.hl7MessagesPerSec} msg/s`,
+    baseline: `${Math.round(single.messagesPerSecond)} msg/s on 1 connection`,
+    note: `ACK p95 ${many.ackLatencyMs.p95} ms`,
+  });
+}
+
+function crypto(): void {
+  const resources = syntheticR4(20_000, { prefix: 'c' });
+  let started = performance.now();
+  for (const resource of resources) resourceDigest(resource);
+  const perResourceUs = ((performance.now() - started) * 1000) / resources.length;
+  const leaves = Array.from({ length: 4096 }, () => randomBytes(32));
+  started = performance.now();
+  const tree = MerkleTree.build(leaves);
+  for (let i = 0; i < 4096; i++) tree.inclusionProof(i);
+  const treeMs = performance.now() - started;
+  rows.push({ figure: 'crypto: canonicalize (RFC 8785) + SHA-256 per resource', value: `${perResourceUs.toFixed(1)} µs` });
+  rows.push({ figure: 'crypto: 4,096-leaf tree + every audit path', value: `${treeMs.toFixed(1)} ms` });
+}
+
+function printTable(): void {
+  const widths = [
+    Math.max(...rows.map((r) => r.figure.length)),
+    Math.max(...rows.map((r) => r.value.length)),
+    Math.max(8, ...rows.map((r) => (r.baseline ?? '').length)),
+  ];
+  console.log(`${'figure'.padEnd(widths[0]!)}  ${'value'.padEnd(widths[1]!)}  ${'baseline'.padEnd(widths[2]!)}  note`);
+  for (const row of rows) {
+    console.log(`${row.figure.padEnd(widths[0]!)}  ${row.value.padEnd(widths[1]!)}  ${(row.baseline ?? '').padEnd(widths[2]!)}  ${row.note ?? ''}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'careledger-bench-'));
+  try {
+    await pipelineAndBaseline(work);
+    await synthea(work);
+    await hl7(work);
+    crypto();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  printTable();
+  console.log(JSON.stringify(summary));
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exitCode = 1;
+});
