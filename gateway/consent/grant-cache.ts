@@ -8,7 +8,6 @@ import type { ConsentChainEvent, ConsentGrantRecord, Hex } from '../ledger/ports
 export class GrantCache {
   private readonly byId = new Map<Hex, ConsentGrantRecord>();
   private readonly byPatient = new Map<Hex, Set<Hex>>();
-  private readonly listeners = new Set<(event: ConsentChainEvent) => void>();
   /** Highest block whose events are all applied; -1 before the first sync. */
   syncedBlock = -1;
 
@@ -25,7 +24,6 @@ export class GrantCache {
         const grant = this.byId.get(event.grantId);
         if (grant && grant.revokedAt === null) grant.revokedAt = event.blockTime;
       }
-      for (const listener of this.listeners) listener(event);
     }
   }
 
@@ -37,10 +35,5 @@ export class GrantCache {
     const ids = this.byPatient.get(patient);
     if (!ids) return [];
     return [...ids].map((id) => this.byId.get(id)!);
-  }
-
-  onEvent(listener: (event: ConsentChainEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 }

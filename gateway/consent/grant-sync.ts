@@ -18,6 +18,7 @@ export class GrantSync {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private failing = false;
 
   constructor(
     private readonly port: ConsentPort,
@@ -48,7 +49,12 @@ export class GrantSync {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.poll()
-        .catch((error) => this.options.onError?.(error))
+        .then(() => (this.failing = false))
+        .catch((error) => {
+          // Once per outage, not every tick.
+          if (!this.failing) this.options.onError?.(error);
+          this.failing = true;
+        })
         .finally(() => this.schedule());
     }, this.options.intervalMs ?? 500);
     this.timer.unref();

@@ -4,6 +4,7 @@
 
 import { unauthorized } from '@medplum/core';
 import { keccak256, toUtf8Bytes } from 'ethers';
+import type { KeyObject } from 'node:crypto';
 import { BearerAuthError, bearerChallenge } from '../auth/fhir-access.js';
 import type { Hex } from '../ledger/ports.js';
 import type { Db } from '../store/database.js';
@@ -43,6 +44,8 @@ export class MemberAuthenticator {
   private readonly claimJti;
   private readonly purgeJti;
   private readonly audiences: Set<string>;
+  /** Public keys proven by recovery for each signer address: later checks are native verifies. */
+  private readonly signerKeys = new Map<Hex, KeyObject>();
   private readonly now: () => number;
   private lastPurge = 0;
 
@@ -58,7 +61,7 @@ export class MemberAuthenticator {
     const token = BEARER.exec(authorization ?? '')?.[1];
     const parsed = token ? parseMemberJwt(token) : null;
     if (!parsed) throw invalid('The member JWT is malformed: expected a compact ES256K JWS with an address kid');
-    if (!signedByKid(parsed)) throw invalid('The member JWT signature does not match its kid');
+    if (!signedByKid(parsed, this.signerKeys)) throw invalid('The member JWT signature does not match its kid');
 
     const c = parsed.claims;
     const nowSeconds = Math.floor(this.now() / 1000);

@@ -6,6 +6,7 @@
 // ConsortiumRegistry's call (member-authenticator.ts), not this file's.
 
 import { Signature, SigningKey, computeAddress, getBytes, hexlify, sha256, toUtf8Bytes } from 'ethers';
+import { type KeyObject, createPublicKey, verify } from 'node:crypto';
 import type { Hex } from '../ledger/ports.js';
 import type { PurposeCode } from './purpose-of-use.js';
 
@@ -69,21 +70,40 @@ export function parseMemberJwt(token: string): ParsedMemberJwt | null {
   return { kid: header.kid.toLowerCase() as Hex, claims, signingInput: `${parts[0]}.${parts[1]}`, signature };
 }
 
-/** Whether the JWS signature was made by the key of `parsed.kid`. Rejects high-s twins. */
-export function signedByKid(parsed: ParsedMemberJwt): boolean {
+/**
+ * Whether the JWS signature was made by the key of `parsed.kid`. Rejects high-s twins. The first
+ * signature of a kid is checked by public key recovery (pure JS, milliseconds); the key it proves
+ * is remembered in `knownKeys`, and later signatures are verified by OpenSSL's secp256k1.
+ */
+export function signedByKid(parsed: ParsedMemberJwt, knownKeys: Map<Hex, KeyObject> = new Map()): boolean {
   const r = hexlify(parsed.signature.subarray(0, 32));
   const s = hexlify(parsed.signature.subarray(32, 64));
   if (BigInt(s) > HALF_ORDER || BigInt(s) === 0n || BigInt(r) === 0n) return false;
+  const known = knownKeys.get(parsed.kid);
+  if (known) {
+    return verify('sha256', Buffer.from(parsed.signingInput, 'utf8'), { key: known, dsaEncoding: 'ieee-p1363' }, parsed.signature);
+  }
   const digest = sha256(toUtf8Bytes(parsed.signingInput));
   for (const v of [27, 28]) {
     try {
       const publicKey = SigningKey.recoverPublicKey(digest, Signature.from({ r, s, v }));
-      if (computeAddress(publicKey).toLowerCase() === parsed.kid) return true;
+      if (computeAddress(publicKey).toLowerCase() !== parsed.kid) continue;
+      knownKeys.set(parsed.kid, keyObject(publicKey));
+      return true;
     } catch {
       // this recovery id yields no point on the curve; try the other
     }
   }
   return false;
+}
+
+/** A secp256k1 public key (0x04 || x || y) as a Node KeyObject. */
+function keyObject(uncompressed: string): KeyObject {
+  const bytes = Buffer.from(uncompressed.slice(2), 'hex');
+  return createPublicKey({
+    key: { kty: 'EC', crv: 'secp256k1', x: bytes.subarray(1, 33).toString('base64url'), y: bytes.subarray(33, 65).toString('base64url') },
+    format: 'jwk',
+  });
 }
 
 function b64url(text: string): string {

@@ -6,7 +6,7 @@
 // EIP-712 request from `.../consent-requests` (or `.../revocation-requests`), signs it in the
 // wallet and posts the signature. Errors are OperationOutcomes, like the FHIR routes.
 
-import { OperationOutcomeError, badRequest, forbidden, notFound } from '@medplum/core';
+import { OperationOutcomeError, forbidden, notFound, unauthorized } from '@medplum/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { errorOutcome } from '../fhir/error-outcome.js';
@@ -63,7 +63,7 @@ const grantBody = {
     purposes: { type: 'array', items: { type: 'string', enum: Object.keys(PurposeOfUse) }, minItems: 1 },
     notBefore: { type: 'integer', minimum: 0 },
     notAfter: { type: 'integer', minimum: 1 },
-    nonce: { type: ['string', 'integer'] },
+    nonce: { type: 'string', pattern: '^[0-9]{1,78}$' },
     signature: { type: 'string', pattern: '^0x[0-9a-fA-F]+$' },
   },
 } as const;
@@ -76,7 +76,12 @@ export function patientRoutes(options: PatientRoutesOptions) {
     const token = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
     if (token?.startsWith(PATIENT_TOKEN_PREFIX)) {
       const owner = sessions.patientOf(token);
-      if (owner === null) throw new OperationOutcomeError(badRequest('The patient access token is unknown or expired'));
+      if (owner === null) {
+        throw new OperationOutcomeError({
+          ...unauthorized,
+          issue: [{ severity: 'error', code: 'login', details: { text: 'The patient access token is unknown or expired; ask the hospital for a new one' } }],
+        });
+      }
       if (owner !== patientId) throw new OperationOutcomeError(forbidden);
       return { kind: 'patient' };
     }
@@ -168,7 +173,7 @@ export function patientRoutes(options: PatientRoutesOptions) {
           body: {
             type: ['object', 'null'],
             additionalProperties: false,
-            properties: { signature: { type: 'string' }, nonce: { type: ['string', 'integer'] } },
+            properties: { signature: { type: 'string' }, nonce: { type: 'string', pattern: '^[0-9]{1,78}$' } },
           },
         },
       },

@@ -59,11 +59,21 @@ export async function runPerResourceBaseline(options: {
     await Promise.all(pending);
     // Done when the last transaction is mined and succeeded: it could only succeed after every
     // earlier sequence did (the contract rejects gaps).
-    const last = await provider.waitForTransaction(hashes[hashes.length - 1]!, 1, 120_000);
-    if (!last || last.status !== 1) throw new Error('the last baseline anchor failed: an earlier one did not land');
+    const last = await receiptOf(provider, hashes[hashes.length - 1]!);
+    if (last.status !== '0x1') throw new Error('the last baseline anchor failed: an earlier one did not land');
     const seconds = (performance.now() - started) / 1000;
     return { resources: options.resources.length, seconds, resourcesPerSec: options.resources.length / seconds, transactions: hashes.length };
   } finally {
     provider.destroy();
+  }
+}
+
+async function receiptOf(provider: JsonRpcProvider, hash: string): Promise<{ status: string }> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const receipt = (await provider.send('eth_getTransactionReceipt', [hash])) as { status: string } | null;
+    if (receipt) return receipt;
+    if (Date.now() > deadline) throw new Error(`baseline transaction ${hash} was not mined within 120 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -76,7 +76,9 @@ export class EvmConsentPort implements ConsentPort {
   }
 
   async latestBlock(): Promise<number> {
-    return this.provider.getBlockNumber();
+    // Straight to the node: ethers caches getBlockNumber() for a while, which would delay the
+    // grant cache's view of a fresh revocation by that much.
+    return Number(await this.provider.send('eth_blockNumber', []));
   }
 
   async events(fromBlock: number, toBlock: number): Promise<ConsentChainEvent[]> {
