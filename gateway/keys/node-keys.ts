@@ -3,7 +3,7 @@
 // environment (a KMS or secrets manager fills it); dev mode generates them once in the data
 // directory with owner-only permissions and says so in the log.
 
-import { Wallet } from 'ethers';
+import { Wallet, encryptKeystoreJsonSync } from 'ethers';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,7 +52,12 @@ export function loadNodeKeys(sources: NodeKeySources): NodeKeys {
     if (!existsSync(keystorePath)) {
       requireGenerate(sources, 'member key');
       const wallet = Wallet.createRandom();
-      writeSecret(dir, 'member.keystore.json', wallet.encryptSync(password));
+      // scrypt N = 2^14 (16 MiB) instead of ethers' 2^17 (128 MiB): the default costs a node 128 MiB
+      // of resident memory it never gives back, and the file is also guarded by 0600 permissions.
+      const keystore = encryptKeystoreJsonSync({ address: wallet.address, privateKey: wallet.privateKey }, password, {
+        scrypt: { N: 1 << 14 },
+      });
+      writeSecret(dir, 'member.keystore.json', keystore);
       generated = true;
     }
     const decrypted = Wallet.fromEncryptedJsonSync(readFileSync(keystorePath, 'utf8'), password);
