@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { validateR4 } from '../validation/r4-validator.js';
+import { validateR4 } from '../validation/r4-validator.mjs';
 import { validateR4Structure } from '../validation/r4-structure-validator.js';
 import { validateR5 } from '../validation/r5-validator.js';
 import { convertR4toR5 } from './convert-r4-to-r5.js';

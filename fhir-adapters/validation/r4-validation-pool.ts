@@ -5,7 +5,7 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { validateR4 } from './r4-validator.js';
+import { validateR4 } from './r4-validator.mjs';
 
 interface Pending {
   resource: unknown;

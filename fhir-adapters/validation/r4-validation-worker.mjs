@@ -1,6 +1,9 @@
-// Entry of an R4 validation worker thread. Worker threads do not inherit the tsx loader, so the
-// worker registers it itself before loading the TypeScript body.
-import { register } from 'tsx/esm/api';
+// Worker thread body for R4ValidationPool: validates batches of R4 resources with @medplum/core.
+import { parentPort } from 'node:worker_threads';
+import { loadR4Definitions, validateR4 } from './r4-validator.mjs';
 
-register();
-await import('./r4-validation-worker.ts');
+loadR4Definitions();
+parentPort.on('message', (message) => {
+  parentPort.postMessage({ id: message.id, issues: message.resources.map((resource) => validateR4(resource)) });
+});
+parentPort.postMessage({ ready: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateR4Structure } from './r4-structure-validator.js';
-import { validateR4 } from './r4-validator.js';
+import { validateR4 } from './r4-validator.mjs';
 
 const errors = (issues: ReturnType<typeof validateR4>): string[] =>
   issues.filter((i) => i.severity === 'error').map((i) => `${i.expression?.[0]}: ${i.details?.text}`);

@@ -149,7 +149,12 @@ async function postWithRetry(target: ImportTarget, body: string): Promise<Respon
     try {
       const response = await fetch(target.fhirBase, {
         method: 'POST',
-        headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${await target.token()}` },
+        // return=OperationOutcome: each entry then says whether it was created, updated or unchanged.
+        headers: {
+          'content-type': 'application/fhir+json',
+          prefer: 'return=OperationOutcome',
+          authorization: `Bearer ${await target.token()}`,
+        },
         body,
       });
       if (response.status < 500 && response.status !== 429) return response;

@@ -1,9 +1,10 @@
 // The fixed hashing rules of docs/dev/CONVENTIONS.md ("Hashing rules"). Receipts already issued
 // depend on these bytes: never change a layout here, add a new canonicalization id instead.
-import { hash, randomBytes } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { keccak256, toUtf8Bytes } from 'ethers';
 import type { Hex } from '../ledger/ports.js';
 import { canonicalizeResource } from './canonical.js';
+import { randomBytesPooled } from './random-pool.js';
 
 export const HASH_BYTES = 32;
 export const SALT_BYTES = 32;
@@ -67,7 +68,7 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
 /** A fresh per-version salt: without it a sibling hash in a proof could be brute-forced from
  * low-entropy FHIR content. */
 export function newSalt(): Buffer {
-  return randomBytes(SALT_BYTES);
+  return randomBytesPooled(SALT_BYTES);
 }
 
 /** Member id (bytes32) = keccak256(UTF-8 of the member's org id). */

@@ -6,6 +6,7 @@
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { OperationOutcomeError, gone } from '@medplum/core';
+import { randomBytesPooled } from '../crypto/random-pool.js';
 import type { Db } from './database.js';
 
 const IV_BYTES = 12;
@@ -33,7 +34,7 @@ export class Vault {
   /** Encrypts for a compartment, creating its data key on first use (inside the caller's transaction). */
   seal(compartment: string, associated: string, plaintext: Buffer): Buffer {
     const key = this.dataKey(compartment, true);
-    const iv = randomBytes(IV_BYTES);
+    const iv = randomBytesPooled(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(associated));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);

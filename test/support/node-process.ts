@@ -34,13 +34,15 @@ export async function startNodeProcess(options: {
   dataDir: string;
   port?: number;
   env?: Record<string, string>;
+  /** Extra node flags, e.g. --cpu-prof for a profile of the node under load. */
+  nodeArgs?: string[];
   timeoutMs?: number;
 }): Promise<NodeProcess> {
   const port = options.port ?? (await freePort());
   const devPath = join(options.dataDir, 'dev.json');
   const startedAt = Date.now();
   // Run node directly (not through npm or the bin wrapper) so the pid we kill is the node itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'gateway/cli/main.ts'), 'start'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'gateway/cli/main.ts'), 'start'], {
     cwd: ROOT,
     env: { ...process.env, DATA_DIR: options.dataDir, PORT: String(port), LOG_LEVEL: 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
