@@ -2,8 +2,11 @@
 // Every setting has a default that runs the node embedded (own dev chain, generated keys), so
 // `npm start` works on a fresh machine; production sets the chain and the secrets.
 
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import type { JWK } from 'jose';
 
 export interface ExternalChainConfig {
   rpcUrl: string;
@@ -31,7 +34,78 @@ export interface NodeConfig {
   r4ValidationWorkers: number;
   logLevel: string;
   secrets: { masterKeyHex?: string; memberPrivateKey?: string; keystorePassword?: string };
+  /** EHR integration; each adapter is off (null / empty) unless configured. Bulk $export is always on. */
+  adapters: AdaptersConfig;
 }
+
+export type FhirVersion = 'R4' | 'R5';
+
+export interface AdaptersConfig {
+  hl7: Hl7AdapterConfig | null;
+  kafka: KafkaAdapterConfig | null;
+  /** How the node authenticates to the EHR (REST sync and id-only Subscriptions fetches). */
+  ehrAuth: EhrAuthConfig | null;
+  restSync: RestSyncAdapterConfig | null;
+  subscriptions: SubscriptionEndpointConfig[];
+}
+
+export interface Hl7AdapterConfig {
+  port: number;
+  host: string;
+}
+
+export interface KafkaAdapterConfig {
+  brokers: string[];
+  topic: string;
+  groupId: string;
+  deadLetterTopic: string;
+  /** Each anchored receipt is published here when set. */
+  receiptsTopic: string | null;
+  defaultVersion: FhirVersion;
+}
+
+export interface EhrAuthConfig {
+  clientId: string;
+  /** The private JWK read from EHR_PRIVATE_KEY_FILE (checked to be a private key of `alg`'s type). */
+  privateKey: JWK;
+  kid: string;
+  alg: 'RS384' | 'ES384';
+  scope: string;
+  /** null: discovered from <EHR_FHIR_BASE>/.well-known/smart-configuration. */
+  tokenUrl: string | null;
+}
+
+export interface RestSyncAdapterConfig {
+  fhirBase: string;
+  fhirVersion: FhirVersion;
+  types: string[];
+  intervalMs: number;
+  pageSize: number;
+  detectDeletes: boolean;
+}
+
+export interface SubscriptionEndpointConfig {
+  id: string;
+  secret: { header: string; value: string };
+  fhirVersion: FhirVersion;
+  types: string[];
+  /** Where id-only notifications are fetched from (defaults to EHR_FHIR_BASE). */
+  fhirBase: string;
+  subscription?: string;
+}
+
+/** What most EHRs expose for system-level reads and what the node's intake maps end to end. */
+export const DEFAULT_SYNC_TYPES = [
+  'Patient',
+  'Encounter',
+  'Observation',
+  'Condition',
+  'Procedure',
+  'MedicationRequest',
+  'DiagnosticReport',
+  'AllergyIntolerance',
+  'Immunization',
+];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -76,7 +150,160 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
       memberPrivateKey: env.CARELEDGER_MEMBER_KEY,
       keystorePassword: env.CARELEDGER_KEYSTORE_PASSWORD,
     },
+    adapters: adaptersConfig(env, orgId, cwd),
   };
+}
+
+export function adaptersConfig(env: Env, orgId: string, cwd: string): AdaptersConfig {
+  const ehrAuth = ehrAuthConfig(env, cwd);
+  const restSync = restSyncConfig(env);
+  return {
+    hl7: env.HL7_MLLP_PORT ? { port: integer(env, 'HL7_MLLP_PORT', 2575, 0, 65535), host: env.HL7_MLLP_HOST || '127.0.0.1' } : null,
+    kafka: kafkaConfig(env, orgId),
+    ehrAuth,
+    restSync,
+    subscriptions: subscriptionsConfig(env, cwd, restSync),
+  };
+}
+
+function kafkaConfig(env: Env, orgId: string): KafkaAdapterConfig | null {
+  if (!env.KAFKA_BROKERS) return null;
+  const brokers = list(env.KAFKA_BROKERS);
+  const bad = brokers.filter((broker) => !/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(broker));
+  if (brokers.length === 0 || bad.length > 0) {
+    throw new ConfigError(`KAFKA_BROKERS must be a comma list of host:port, got "${env.KAFKA_BROKERS}"`);
+  }
+  const topic = topicName(env, 'KAFKA_TOPIC', 'careledger.fhir.in')!;
+  return {
+    brokers,
+    topic,
+    groupId: env.KAFKA_GROUP_ID || `careledger-${orgId}`,
+    deadLetterTopic: topicName(env, 'KAFKA_DEAD_LETTER_TOPIC', `${topic}.dlq`)!,
+    receiptsTopic: topicName(env, 'KAFKA_RECEIPTS_TOPIC', null),
+    defaultVersion: fhirVersion(env, 'KAFKA_FHIR_VERSION', 'R4'),
+  };
+}
+
+function ehrAuthConfig(env: Env, cwd: string): EhrAuthConfig | null {
+  const keyFile = env.EHR_PRIVATE_KEY_FILE;
+  if (!env.EHR_CLIENT_ID && !keyFile) return null;
+  if (!env.EHR_CLIENT_ID || !keyFile) throw new ConfigError('EHR_CLIENT_ID and EHR_PRIVATE_KEY_FILE go together (SMART Backend Services)');
+  const alg = env.EHR_KEY_ALG ?? 'ES384';
+  if (alg !== 'RS384' && alg !== 'ES384') throw new ConfigError(`EHR_KEY_ALG must be RS384 or ES384, got "${alg}"`);
+  const path = isAbsolute(keyFile) ? keyFile : resolve(cwd, keyFile);
+  let jwk: JWK;
+  try {
+    jwk = JSON.parse(readFileSync(path, 'utf8')) as JWK;
+  } catch (error) {
+    throw new ConfigError(`EHR_PRIVATE_KEY_FILE ${path}: cannot read a JSON private JWK (${(error as Error).message})`);
+  }
+  const expected = alg === 'RS384' ? { kty: 'RSA' } : { kty: 'EC', crv: 'P-384' };
+  if (jwk.kty !== expected.kty || (expected.crv && jwk.crv !== expected.crv) || !jwk.d) {
+    throw new ConfigError(`EHR_PRIVATE_KEY_FILE ${path} must hold a private ${alg === 'RS384' ? 'RSA' : 'P-384 EC'} JWK for EHR_KEY_ALG=${alg}`);
+  }
+  if (!jwk.kid) throw new ConfigError(`EHR_PRIVATE_KEY_FILE ${path}: the JWK needs a kid (the EHR selects the public key by it)`);
+  try {
+    createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  } catch (error) {
+    throw new ConfigError(`EHR_PRIVATE_KEY_FILE ${path} is not a usable private key: ${(error as Error).message}`);
+  }
+  return {
+    clientId: env.EHR_CLIENT_ID,
+    privateKey: jwk,
+    kid: jwk.kid,
+    alg,
+    scope: env.EHR_SCOPE || 'system/*.rs',
+    tokenUrl: env.EHR_TOKEN_URL ? httpUrl(env, 'EHR_TOKEN_URL') : null,
+  };
+}
+
+function restSyncConfig(env: Env): RestSyncAdapterConfig | null {
+  if (!env.EHR_FHIR_BASE) return null;
+  const types = env.EHR_SYNC_TYPES ? list(env.EHR_SYNC_TYPES) : DEFAULT_SYNC_TYPES;
+  const badType = types.find((type) => !/^[A-Z][A-Za-z]{1,63}$/.test(type));
+  if (types.length === 0 || badType !== undefined) {
+    throw new ConfigError(`EHR_SYNC_TYPES must be a comma list of resource types such as Patient,Observation, got "${env.EHR_SYNC_TYPES}"`);
+  }
+  const detectDeletes = env.EHR_SYNC_DELETES ?? 'true';
+  if (!['true', 'false'].includes(detectDeletes)) throw new ConfigError(`EHR_SYNC_DELETES must be true or false, got "${detectDeletes}"`);
+  return {
+    fhirBase: httpUrl(env, 'EHR_FHIR_BASE').replace(/\/+$/, ''),
+    fhirVersion: fhirVersion(env, 'EHR_FHIR_VERSION', 'R4'),
+    types: [...new Set(types)],
+    intervalMs: integer(env, 'EHR_SYNC_INTERVAL_MS', 60_000, 100, 86_400_000),
+    pageSize: integer(env, 'EHR_SYNC_PAGE_SIZE', 100, 1, 1000),
+    detectDeletes: detectDeletes === 'true',
+  };
+}
+
+function subscriptionsConfig(env: Env, cwd: string, restSync: RestSyncAdapterConfig | null): SubscriptionEndpointConfig[] {
+  const file = env.SUBSCRIPTIONS_FILE;
+  if (!file) return [];
+  const path = isAbsolute(file) ? file : resolve(cwd, file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`SUBSCRIPTIONS_FILE ${path}: cannot read JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(raw)) throw new ConfigError(`SUBSCRIPTIONS_FILE ${path} must hold a JSON array of endpoints`);
+  const ids = new Set<string>();
+  return raw.map((entry: unknown, index): SubscriptionEndpointConfig => {
+    const fail = (what: string): never => {
+      throw new ConfigError(`SUBSCRIPTIONS_FILE ${path}: endpoint [${index}] ${what}`);
+    };
+    if (typeof entry !== 'object' || entry === null) return fail('must be an object');
+    const e = entry as Record<string, unknown>;
+    const secret = e.secret as { header?: unknown; value?: unknown } | undefined;
+    const types = e.types;
+    if (typeof e.id !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(e.id)) fail('needs an "id" of 1-64 letters, digits, dot, dash or underscore');
+    if (ids.has(e.id as string)) fail(`repeats the id "${e.id}"`);
+    ids.add(e.id as string);
+    if (typeof secret?.header !== 'string' || !/^[A-Za-z0-9-]+$/.test(secret.header) || typeof secret.value !== 'string' || secret.value.length < 16) {
+      fail('needs "secret": {"header": "X-...", "value": "<at least 16 characters>"}');
+    }
+    if (!Array.isArray(types) || types.length === 0 || !types.every((type) => typeof type === 'string' && /^[A-Z][A-Za-z]+$/.test(type))) {
+      fail('needs "types": a non-empty list of resource types (what a catch-up re-syncs)');
+    }
+    const version = e.fhirVersion ?? restSync?.fhirVersion ?? 'R4';
+    if (version !== 'R4' && version !== 'R5') fail(`has fhirVersion "${String(version)}"; use R4 or R5`);
+    const fhirBase = e.fhirBase ?? restSync?.fhirBase;
+    if (typeof fhirBase !== 'string' || !/^https?:\/\//.test(fhirBase)) fail('needs "fhirBase" (or EHR_FHIR_BASE): id-only notifications are fetched from it');
+    if (e.subscription !== undefined && typeof e.subscription !== 'string') fail('has a "subscription" that is not a string');
+    return {
+      id: e.id as string,
+      secret: { header: (secret as { header: string }).header, value: (secret as { value: string }).value },
+      fhirVersion: version as FhirVersion,
+      types: types as string[],
+      fhirBase: (fhirBase as string).replace(/\/+$/, ''),
+      ...(e.subscription ? { subscription: e.subscription as string } : {}),
+    };
+  });
+}
+
+function list(raw: string): string[] {
+  return raw.split(',').map((part) => part.trim()).filter(Boolean);
+}
+
+function topicName(env: Env, name: string, fallback: string | null): string | null {
+  const value = env[name] || fallback;
+  // Kafka's own rule for topic names.
+  if (value !== null && !/^[A-Za-z0-9._-]{1,249}$/.test(value)) {
+    throw new ConfigError(`${name} must be 1-249 letters, digits, dot, dash or underscore, got "${value}"`);
+  }
+  return value;
+}
+
+function fhirVersion(env: Env, name: string, fallback: FhirVersion): FhirVersion {
+  const value = env[name] || fallback;
+  if (value !== 'R4' && value !== 'R5') throw new ConfigError(`${name} must be R4 or R5, got "${value}"`);
+  return value;
+}
+
+function httpUrl(env: Env, name: string): string {
+  const value = env[name]!;
+  if (!/^https?:\/\/[^\s]+$/.test(value)) throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
+  return value;
 }
 
 function externalChain(env: Env): ExternalChainConfig | null {

@@ -3,9 +3,10 @@
 // and the local consortium can run several nodes in one process.
 
 import type { FastifyInstance } from 'fastify';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { prepareAdapters, type NodeAdapters } from './adapters/node-adapters.js';
 import { Anchorer } from './anchoring/anchorer.js';
 import { Batcher } from './anchoring/batcher.js';
 import { ReceiptService } from './anchoring/receipt-service.js';
@@ -17,12 +18,12 @@ import { connectChain, type ChainConnection } from './ledger/chain-connection.js
 import { verifyReceipt } from './receipts/verify.js';
 import { buildApp, FHIR_BASE } from './server/app.js';
 import { NodeMetrics } from './server/metrics.js';
+import { lockDataDir } from './store/data-dir-lock.js';
 import { openDatabase, type Db } from './store/database.js';
-import { ResourceStore } from './store/resource-store.js';
-import { SearchIndexer } from './store/search-index.js';
-import { Vault } from './store/vault.js';
+import { openNodeStore } from './store/node-store.js';
+import type { ResourceStore } from './store/resource-store.js';
 import { R4ValidationPool } from '../fhir-adapters/validation/r4-validation-pool.js';
-import { R5_RESOURCE_TYPES, convertR4toR5, validateR5 } from './fhir-support.js';
+import { R5_RESOURCE_TYPES, convertR4toR5 } from './fhir-support.js';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -35,6 +36,8 @@ export interface RunningNode {
   chain: ChainConnection;
   /** Patient consent and member access; null when the chain has no ConsentRegistry. */
   consent: ConsentCapability | null;
+  /** The EHR adapters configured in `config.adapters` (HL7 v2, Kafka, REST sync, Subscriptions, Bulk). */
+  adapters: NodeAdapters;
   /** Where clients reach the FHIR API, e.g. http://127.0.0.1:8080/fhir. */
   fhirBase: string;
   devFile?: string;
@@ -58,22 +61,27 @@ export interface DevFile {
 
 export async function startNode(requested: NodeConfig): Promise<RunningNode> {
   const config = await withConcretePort(requested);
-  const keys = loadNodeKeys({ dataDir: config.dataDir, ...config.secrets, allowGenerate: config.dev });
-  const chain = await connectChain(config, keys.memberWallet);
+  mkdirSync(config.dataDir, { recursive: true });
+  const lock = lockDataDir(config.dataDir, 'a careledger node');
+  let keys: ReturnType<typeof loadNodeKeys>;
+  let chain: ChainConnection;
+  try {
+    keys = loadNodeKeys({ dataDir: config.dataDir, ...config.secrets, allowGenerate: config.dev });
+    chain = await connectChain(config, keys.memberWallet);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const db = openDatabase(join(config.dataDir, 'careledger.db'));
-  const vault = new Vault(db, keys.masterKey);
   const receipts = new ReceiptService(db, Math.max(1, Math.ceil(config.batch.maxAgeMs / 1000)), config.orgId);
   const batcher = new Batcher(db, config.batch);
   const r4Validation = new R4ValidationPool(config.r4ValidationWorkers);
 
   let anchorer: Anchorer | undefined;
   let journaledSinceNudge = 0;
-  const store = new ResourceStore({
+  const { store, vault } = openNodeStore({
     db,
-    vault,
-    indexer: new SearchIndexer(keys.masterKey),
-    validate: validateR5,
-    isKnownType: (type) => R5_RESOURCE_TYPES.has(type),
+    masterKey: keys.masterKey,
     receipts,
     onJournaled: (count) => {
       metrics.journaled.inc(count);
@@ -107,18 +115,24 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
       })
     : null;
 
+  const resourceTypes = [...R5_RESOURCE_TYPES];
+  const adapters = prepareAdapters({ config, db, store, receipts, masterKey: keys.masterKey, resourceTypes });
+
   const app = await buildApp({
     db,
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
     logger,
-    ...(consent ? { authorize: consent.authorize, extensions: [consent.routes] } : {}),
+    ...(consent ? { authorize: consent.authorize } : {}),
+    extensions: [...(consent ? [consent.routes] : []), adapters.routes],
     fhir: {
       service: store,
       ...(consent ? { serviceFor: consent.serviceFor } : {}),
-      resourceTypes: [...R5_RESOURCE_TYPES],
+      resourceTypes,
       r4: { validate: (resource) => r4Validation.validate(resource), convert: convertR4toR5 },
-      r5Validate: validateR5,
+      // The store validates every write (adapters write to it directly); validating here too would
+      // only do the same work twice.
+      r5Validate: () => [],
       verifyAnchor: (resource, receipt) => verifyReceipt(resource, receipt, chain.lookupAnchor),
       software: { name: 'careledger', version: NODE_VERSION },
     },
@@ -126,6 +140,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
       anchoring: () => anchorer!.health(),
       metrics,
       identity: { orgId: config.orgId, memberId: chain.memberId, chainId: chain.descriptor.chainId, version: NODE_VERSION },
+      adapters,
     },
   });
 
@@ -140,10 +155,30 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     metrics.batchesAnchored.inc();
     metrics.leavesAnchored.inc(row.leaf_count);
     metrics.anchorSeconds.observe((row.anchored_at - row.closed_at) / 1000);
+    adapters.batchAnchored(seq);
   });
   anchorer.start();
 
-  await app.listen({ port: config.port, host: config.host });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await app.close();
+    await adapters.close();
+    await consent?.close();
+    await r4Validation.close();
+    await anchorer!.stop();
+    db.close();
+    await chain.close();
+    lock.release();
+  };
+  try {
+    await adapters.start(app.log);
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await close();
+    throw error;
+  }
   const fhirBase = `${config.publicUrl}${FHIR_BASE}`;
 
   let devFile: string | undefined;
@@ -167,7 +202,6 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     writeFileSync(devFile, `${JSON.stringify(dev, null, 2)}\n`, { mode: 0o600 });
   }
 
-  let closed = false;
   return {
     config,
     app,
@@ -176,18 +210,10 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     anchorer,
     chain,
     consent,
+    adapters,
     fhirBase,
     devFile,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await app.close();
-      await consent?.close();
-      await r4Validation.close();
-      await anchorer!.stop();
-      db.close();
-      await chain.close();
-    },
+    close,
   };
 }
 

@@ -3,7 +3,7 @@
 // everything is durable). Every failure answers AE or AR and leaves nothing behind, because
 // nothing reaches the intake before mapping has succeeded for the whole message.
 
-import { Hl7Message } from '@medplum/core';
+import { Hl7Message, OperationOutcomeError, getStatus } from '@medplum/core';
 import type { IntakeItemResult, IntakePort } from '../../gateway/intake/port.js';
 import { buildAck, type AckCode, type AckContent, type AckIdentity } from './ack.js';
 import { decodePayload, encodePayload, UnsupportedCharset } from './charset.js';
@@ -78,6 +78,13 @@ export async function acknowledge(bytes: Buffer, deps: AcknowledgeDeps): Promise
   try {
     results = await deps.intake.submit(mapped.resources.map((resource) => ({ resource })), { source: INTAKE_SOURCE, atomic: true });
   } catch (err) {
+    // The node's store refuses an atomic submission as a whole by throwing the outcome of the
+    // item at fault: that is about the content (AE), unless the outcome says the node failed.
+    if (err instanceof OperationOutcomeError && getStatus(err.outcome) < 500) {
+      deps.log?.warn({ controlId: mapped.controlId, messageType: mapped.messageType }, 'HL7 v2 message rejected by the node');
+      const outcome = { resourceType: 'OperationOutcome' as const, issue: err.outcome.issue ?? [] };
+      return answer({ code: 'AE', text: rejectionText([{ ok: false, status: getStatus(err.outcome), outcome }]), condition: { code: '207', display: 'Application internal error' } });
+    }
     // v2.5.1 2.9.2.2: a message refused for reasons unrelated to its content (system down,
     // internal error) is rejected (AR), telling the sender to resend it unchanged later.
     deps.log?.error({ controlId: mapped.controlId, messageType: mapped.messageType, err: (err as Error).message }, 'HL7 v2 message not stored');

@@ -1,29 +1,75 @@
 import { Hl7Message } from '@medplum/core';
 import { Hl7Client } from '@medplum/hl7';
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IntakeItem, IntakeItemResult, IntakePort } from '../../gateway/intake/port.js';
+import type { FhirResource } from '../../gateway/store/service.js';
+import { openTestNode, type TestNode } from '../testing/test-node.js';
 import { admission, labResult } from './bench-messages.js';
 import { createHl7Mapper } from './map-message.js';
 import { encodeMllpFrame, MllpFrameDecoder } from './mllp-framing.js';
 import { startMllpListener, type MllpListener } from './mllp-listener.js';
-import { SqliteTestIntake } from './sqlite-test-intake.js';
 import { unescapeV2 } from './v2-segment.js';
 
 const mapper = createHl7Mapper({ idKey: new Uint8Array(32).fill(3), timeZone: 'Europe/Berlin' });
 
+/**
+ * The node's real store, seen through a thin window: when each submission became durable, and
+ * the faults a test needs that a healthy store never shows (a disk error, a slow commit, content
+ * the validator refuses).
+ */
+class ObservedStore implements IntakePort {
+  /** Wall-clock time at which each submission was durable, in order. */
+  readonly commits: number[] = [];
+  inProgress = 0;
+  failWith: (() => Error | undefined) | undefined;
+  commitDelayMs = 0;
+  /** Rewrites resources before the store sees them, so its own validator refuses them. */
+  spoil: ((resource: FhirResource) => FhirResource) | undefined;
+
+  constructor(readonly node: TestNode) {}
+
+  async submit(items: IntakeItem[], options: { source: string; atomic?: boolean }): Promise<IntakeItemResult[]> {
+    const failure = this.failWith?.();
+    if (failure) throw failure;
+    this.inProgress++;
+    try {
+      if (this.commitDelayMs) await new Promise((resolve) => setTimeout(resolve, this.commitDelayMs));
+      const spoil = this.spoil;
+      const results = await this.node.store.submit(spoil ? items.map(({ resource }) => ({ resource: spoil(resource) })) : items, options);
+      this.commits.push(Date.now());
+      return results;
+    } finally {
+      this.inProgress--;
+    }
+  }
+
+  /** Live resources and stored versions: what "the store is unchanged" is checked against. */
+  counts(): { resources: number; versions: number } {
+    const count = (sql: string) => (this.node.db.prepare(sql).get() as { n: number }).n;
+    return { resources: count('SELECT COUNT(*) AS n FROM resource_current WHERE deleted = 0'), versions: count('SELECT COUNT(*) AS n FROM resource_versions') };
+  }
+
+  async all(type: string): Promise<any[]> {
+    const ids = this.node.db.prepare('SELECT id FROM resource_current WHERE type = ? AND deleted = 0 ORDER BY id').all(type) as Array<{ id: string }>;
+    return Promise.all(ids.map(async ({ id }) => (await this.node.store.read(type, id)).resource));
+  }
+}
+
 let dir: string;
-let intake: SqliteTestIntake;
+let intake: ObservedStore;
 let listener: MllpListener;
 const clients: Hl7Client[] = [];
 const sockets: net.Socket[] = [];
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'careledger-hl7-'));
-  intake = new SqliteTestIntake(join(dir, 'journal.db'));
+  intake = new ObservedStore(openTestNode(dir, randomBytes(32)));
   listener = await startMllpListener({ intake, mapper, port: 0 });
 });
 
@@ -31,7 +77,7 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   for (const s of sockets.splice(0)) s.destroy();
   await listener.close({ drainTimeoutMs: 500 });
-  intake.close();
+  intake.node.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -79,15 +125,15 @@ describe('MLLP listener', () => {
     expect(msh.getField(12).toString()).toBe('2.5.1');
     expect(ack.getSegment('ERR')).toBeUndefined();
     expect(intake.counts().resources).toBe(2);
-    const [patient] = intake.all('Patient');
+    const [patient] = await intake.all('Patient');
     expect(patient.identifier).toEqual([expect.objectContaining({ value: 'MRN0000001' })]);
-    expect(intake.all('Encounter')[0].subject).toEqual({ reference: `Patient/${patient.id}` });
+    expect((await intake.all('Encounter'))[0].subject).toEqual({ reference: `Patient/${patient.id}` });
   });
 
   it('acknowledges an ORU^R01 after storing the report and its results', async () => {
     expect(msa(await send(labResult(2)), 1)).toBe('AA');
-    expect(intake.all('Observation')).toHaveLength(3);
-    expect(intake.all('DiagnosticReport')[0].result).toHaveLength(3);
+    expect(await intake.all('Observation')).toHaveLength(3);
+    expect((await intake.all('DiagnosticReport'))[0].result).toHaveLength(3);
   });
 
   it('stores a message delivered twice once', async () => {
@@ -104,7 +150,7 @@ describe('MLLP listener', () => {
     const update = admission(4).replace('ADT^A01^ADT_A01|ADT00000004', 'ADT^A08^ADT_A01|UPD00000004').replace('4 Main St', '9 Elm St');
     expect(msa(await send(update, c), 1)).toBe('AA');
     expect(intake.counts()).toEqual({ resources: 2, versions: 3 });
-    expect(intake.all('Patient')[0].address).toEqual([expect.objectContaining({ line: ['9 Elm St'] })]);
+    expect((await intake.all('Patient'))[0].address).toEqual([expect.objectContaining({ line: ['9 Elm St'] })]);
   });
 
   it('answers AE naming the segment when PID is missing, and stores nothing', async () => {
@@ -156,29 +202,30 @@ describe('MLLP listener', () => {
   });
 
   it('answers AE with the diagnostics when the node rejects the content, and stores nothing', async () => {
-    intake.options.rejectWhen = (r) =>
-      r.resourceType === 'Encounter' ? { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invariant', diagnostics: 'Encounter.class is not allowed here' }] } : undefined;
+    intake.spoil = (r) => (r.resourceType === 'Encounter' ? { ...r, notAnElement: true } : r);
     const ack = await send(admission(9));
     expect(msa(ack, 1)).toBe('AE');
-    expect(msa(ack, 3)).toBe('Encounter.class is not allowed here');
+    // Encounter is the second resource of the message's atomic submission.
+    expect(msa(ack, 3)).toBe("Bundle.entry[1]: Unknown element 'notAnElement' in Encounter");
+    expect(err3(ack)).toBe('207');
     expect(intake.counts()).toEqual({ resources: 0, versions: 0 });
   });
 
   it('answers AR when the store fails, acknowledges nothing, and accepts the resend', async () => {
-    intake.options.failWith = () => new Error('SQLITE_IOERR: disk I/O error');
+    intake.failWith = () => new Error('SQLITE_IOERR: disk I/O error');
     const c = client();
     const ack = await send(admission(10), c);
     expect(msa(ack, 1)).toBe('AR');
     expect(msa(ack, 3)).toContain('resend');
     expect(err3(ack)).toBe('207');
     expect(intake.counts().resources).toBe(0);
-    intake.options.failWith = undefined;
+    intake.failWith = undefined;
     expect(msa(await send(admission(10), c), 1)).toBe('AA');
     expect(intake.counts().resources).toBe(2);
   });
 
   it('sends the ACK only after the commit is durable', async () => {
-    intake.options.commitDelayMs = 300;
+    intake.commitDelayMs = 300;
     const sent = Date.now();
     const ack = await send(admission(11));
     const acked = Date.now();
@@ -187,8 +234,8 @@ describe('MLLP listener', () => {
     expect(acked).toBeGreaterThanOrEqual(intake.commits[0]);
     expect(acked - sent).toBeGreaterThanOrEqual(290);
     // A separate connection to the file sees the rows: they were committed, not just staged.
-    const reader = new Database(intake.path, { readonly: true });
-    expect((reader.prepare('SELECT count(*) AS n FROM resource').get() as { n: number }).n).toBe(2);
+    const reader = new Database(intake.node.dbPath, { readonly: true });
+    expect((reader.prepare('SELECT count(*) AS n FROM journal').get() as { n: number }).n).toBe(2);
     reader.close();
   });
 
@@ -235,7 +282,7 @@ describe('MLLP listener', () => {
     const [ack] = await raw.acks(1);
     expect(msa(Hl7Message.parse(ack), 1)).toBe('AA');
     expect(Hl7Message.parse(ack).getSegment('MSH')!.getField(18).toString()).toBe('8859/1');
-    expect((intake.all('Patient')[0].name as Array<{ family: string }>)[0].family).toBe('Müller');
+    expect(((await intake.all('Patient'))[0].name as Array<{ family: string }>)[0].family).toBe('Müller');
 
     const undeclared = await rawConnection();
     undeclared.write(frame(admission(15).replace('Patient15', 'Müller'), 'latin1'));
@@ -246,13 +293,14 @@ describe('MLLP listener', () => {
   });
 
   it('finishes and acknowledges the message in progress when closed', async () => {
-    intake.options.commitDelayMs = 200;
+    intake.commitDelayMs = 200;
     const pending = send(admission(16));
-    // In progress: staged in the intake's open (held) transaction, not yet committed.
-    while (intake.counts().resources === 0) await new Promise((r) => setTimeout(r, 5));
+    // In progress: handed to the store, not yet durable.
+    while (intake.inProgress === 0) await new Promise((r) => setTimeout(r, 5));
     expect(intake.commits).toHaveLength(0);
     await listener.close({ drainTimeoutMs: 5000 });
     expect(msa(await pending, 1)).toBe('AA');
+    expect(intake.counts().resources).toBe(2);
     expect(listener.connectionCount()).toBe(0);
     listener = await startMllpListener({ intake, mapper, port: 0 });
   });

@@ -32,6 +32,8 @@ export interface KafkaIntakeDependencies {
   onReceipt?: (listener: (receipt: Receipt) => void) => () => void;
   onDeadLetter?: KafkaIntakeSettings['onDeadLetter'];
   onError?: (error: unknown) => void;
+  /** The consumer joined its group ('connected') or crashed (kafkajs restarts it when it can). */
+  onStateChange?: (state: 'connected' | 'restarting' | 'crashed', detail?: string) => void;
 }
 
 export interface RunningKafkaIntake {
@@ -43,9 +45,17 @@ export async function startKafkaIntake(config: KafkaIntakeConfig, deps: KafkaInt
   const kafka = new Kafka(config.client);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const consumer = kafka.consumer({ groupId: config.groupId });
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topics: [config.topic], fromBeginning: config.fromBeginning ?? false });
+  consumer.on(consumer.events.GROUP_JOIN, () => deps.onStateChange?.('connected'));
+  consumer.on(consumer.events.CRASH, ({ payload }) => deps.onStateChange?.(payload.restart ? 'restarting' : 'crashed', payload.error.message));
+  try {
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [config.topic], fromBeginning: config.fromBeginning ?? false });
+  } catch (error) {
+    // A half-open client keeps sockets and timers alive; the caller retries with a fresh one.
+    await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+    throw error;
+  }
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommit: true,

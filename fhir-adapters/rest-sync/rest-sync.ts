@@ -37,6 +37,17 @@ export interface RestSyncOptions {
   detectDeletes?: boolean;
   /** After each durable page. */
   onPage?: (info: { type: string; resources: number; report: IngestReport }) => void;
+  /** After each round of syncOnce, failed or not (health reporting). */
+  onRound?: (round: SyncRound) => void;
+}
+
+export interface SyncRound {
+  startedAt: Date;
+  finishedAt: Date;
+  /** Present when the round completed. */
+  reports?: TypeSyncReport[];
+  /** Present when it failed; the cursors keep what was durable before the failure. */
+  error?: unknown;
 }
 
 export interface TypeSyncReport extends IngestReport {
@@ -66,8 +77,15 @@ export class RestSync {
 
   /** One round over every configured type. */
   async syncOnce(): Promise<TypeSyncReport[]> {
+    const startedAt = new Date();
     const reports: TypeSyncReport[] = [];
-    for (const type of this.options.types) reports.push(await this.syncType(type));
+    try {
+      for (const type of this.options.types) reports.push(await this.syncType(type));
+    } catch (error) {
+      this.options.onRound?.({ startedAt, finishedAt: new Date(), error });
+      throw error;
+    }
+    this.options.onRound?.({ startedAt, finishedAt: new Date(), reports });
     return reports;
   }
 

@@ -14,6 +14,7 @@ export const TEST_NODE_TYPES = [
   'Patient',
   'Observation',
   'Encounter',
+  'DiagnosticReport',
   'Condition',
   'Group',
   'Organization',

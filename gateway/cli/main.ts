@@ -4,6 +4,7 @@
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   start: { summary: 'run the node (embedded dev chain unless CHAIN_RPC_URL is set)', load: () => import('./commands/start.js') },
   import: { summary: 'import NDJSON files or folders into a node', load: () => import('./commands/import.js') },
+  sync: { summary: 'pull from an EHR (Bulk Data export, or one REST round) into the stopped node of $DATA_DIR', load: () => import('./commands/sync.js') },
   verify: { summary: 'verify a resource against its receipt and the chain', load: () => import('./commands/verify.js') },
   consortium: { summary: 'run a local consortium: one chain, N hospital nodes', load: () => import('./commands/consortium.js') },
   token: { summary: 'print a fresh bearer token for the dev client of $DATA_DIR', load: () => import('./commands/token.js') },

@@ -141,3 +141,103 @@ export interface ConsentPort {
   /** The registry's events in blocks [fromBlock, toBlock], in chain order. */
   events(fromBlock: number, toBlock: number): Promise<ConsentChainEvent[]>;
 }
+
+/** A Groth16 proof in the verifier contracts' encoding (G2 coordinates [c1, c0]) with its public signals. */
+export interface ProofCalldata {
+  a: [bigint, bigint];
+  b: [[bigint, bigint], [bigint, bigint]];
+  c: [bigint, bigint];
+  /** Circuit outputs first, then public inputs. */
+  signals: bigint[];
+}
+
+export interface CohortTx {
+  txHash: Hex;
+  blockNumber: number;
+  gasUsed: bigint;
+}
+
+/** A hospital's committed cohort tree for one epoch (CohortRegistry.RecordsCommitted). */
+export interface CohortCommitment {
+  member: Hex;
+  epoch: bigint;
+  root: bigint;
+  recordCount: number;
+  chunkRoots: bigint[];
+  txHash: Hex;
+  blockNumber: number;
+}
+
+export interface CohortQueryRecord {
+  queryId: bigint;
+  researcher: Hex;
+  criteriaHash: bigint;
+  minCellSize: number;
+  /** Seconds since the epoch. */
+  deadline: number;
+  /** The criteria document as posted (JSON); hospitals check it compiles to criteriaHash. */
+  criteria: string;
+  txHash: Hex;
+  blockNumber: number;
+}
+
+export interface CohortAnswerRecord {
+  queryId: bigint;
+  member: Hex;
+  epoch: bigint;
+  releasedCount: number;
+  belowMinimum: boolean;
+  txHash: Hex;
+  blockNumber: number;
+}
+
+/** The proofs of an answer, read back from its transaction's calldata for offline audit. */
+export interface CohortAnswerProofs {
+  queryId: bigint;
+  epoch: bigint;
+  chunks: ProofCalldata[];
+  release: ProofCalldata;
+}
+
+export interface EligibilityAcceptance {
+  scopeId: bigint;
+  nullifier: bigint;
+  root: bigint;
+  acceptedBy: Hex;
+}
+
+export type CohortChainEvent =
+  | { kind: 'committed'; commitment: CohortCommitment }
+  | { kind: 'query'; query: CohortQueryRecord }
+  | { kind: 'answer'; answer: CohortAnswerRecord }
+  | { kind: 'trial'; scopeId: bigint; criteriaHash: bigint; registeredBy: Hex; txHash: Hex; blockNumber: number }
+  | { kind: 'eligibility'; acceptance: EligibilityAcceptance; txHash: Hex; blockNumber: number };
+
+/** Zero-knowledge cohort queries and trial eligibility (CohortRegistry). Rejections are CohortRejectedError values. */
+export interface CohortPort {
+  readonly chainId: number;
+  readonly contract: Hex;
+  /** SHA-256 (hex) of the feature schema the consortium agreed on. */
+  featureSchemaHash(): Promise<Hex>;
+  minCellSizeFloor(): Promise<number>;
+  /** 0n when the member committed nothing yet. */
+  latestEpoch(member: Hex): Promise<bigint>;
+  getCommitment(member: Hex, epoch: bigint): Promise<CohortCommitment | null>;
+  commitRecords(epoch: bigint, root: bigint, recordCount: number, chunkRoots: bigint[]): Promise<CohortCommitment & { gasUsed: bigint }>;
+  postQuery(criteriaHash: bigint, minCellSize: number, deadline: number, criteria: string): Promise<CohortQueryRecord>;
+  getQuery(queryId: bigint): Promise<CohortQueryRecord | null>;
+  postAnswer(queryId: bigint, epoch: bigint, chunks: ProofCalldata[], release: ProofCalldata): Promise<CohortAnswerRecord & { gasUsed: bigint }>;
+  /** This member's (or `member`'s) answer to a query, null when none was posted. */
+  getAnswer(queryId: bigint, member: Hex): Promise<CohortAnswerRecord | null>;
+  answersTo(queryId: bigint): Promise<CohortAnswerRecord[]>;
+  answerProofs(txHash: Hex): Promise<CohortAnswerProofs>;
+  registerTrial(scopeId: bigint, criteriaHash: bigint): Promise<CohortTx>;
+  /** The trial's criteria hash, null when no trial is registered under scopeId. */
+  trialCriteriaHash(scopeId: bigint): Promise<bigint | null>;
+  acceptEligibility(proof: ProofCalldata): Promise<EligibilityAcceptance & CohortTx>;
+  isNullifierSpent(scopeId: bigint, nullifier: bigint): Promise<boolean>;
+  isCommittedRoot(root: bigint): Promise<boolean>;
+  latestBlock(): Promise<number>;
+  /** The registry's events in blocks [fromBlock, toBlock], in chain order. */
+  events(fromBlock: number, toBlock: number): Promise<CohortChainEvent[]>;
+}

@@ -3,13 +3,50 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { AnchorerHealth } from '../anchoring/anchorer.js';
+import type { AdaptersHealth } from '../adapters/node-adapters.js';
 import type { NodeMetrics } from './metrics.js';
 
 export interface HealthRoutesOptions {
   anchoring: () => AnchorerHealth;
   metrics: NodeMetrics;
   identity: { orgId: string; memberId: string; chainId: number; version: string };
+  /** The EHR adapters that are on, and whether one of them is not working. */
+  adapters?: { health: () => AdaptersHealth; degraded: () => boolean };
 }
+
+const ackCounts = { type: 'object', properties: { AA: { type: 'integer' }, AE: { type: 'integer' }, AR: { type: 'integer' } } } as const;
+
+const adaptersSchema = {
+  type: 'object',
+  properties: {
+    hl7: {
+      type: 'object',
+      properties: { host: { type: 'string' }, port: { type: 'integer' }, connections: { type: 'integer' }, acks: ackCounts },
+    },
+    kafka: {
+      type: 'object',
+      properties: {
+        state: { type: 'string', enum: ['connecting', 'connected', 'restarting', 'retrying', 'crashed', 'stopped'] },
+        topic: { type: 'string' },
+        detail: { type: 'string' },
+      },
+    },
+    restSync: {
+      type: 'object',
+      properties: {
+        fhirBase: { type: 'string' },
+        state: { type: 'string', enum: ['waiting', 'ok', 'failing'] },
+        lastRun: { type: 'string' },
+        lastSuccess: { type: 'string' },
+        lagMs: { type: 'integer' },
+        lastError: { type: 'string' },
+        lastStored: { type: 'integer' },
+      },
+    },
+    subscriptions: { type: 'object', properties: { endpoints: { type: 'array', items: { type: 'string' } } } },
+    bulkExport: { type: 'object', properties: { kickOff: { type: 'string' } } },
+  },
+} as const;
 
 const healthSchema = {
   response: {
@@ -32,6 +69,7 @@ const healthSchema = {
             lastAnchoredAt: { type: 'string' },
           },
         },
+        adapters: adaptersSchema,
       },
     },
   },
@@ -40,11 +78,12 @@ const healthSchema = {
 export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
   app.get('/health', { schema: { ...healthSchema, response: { ...healthSchema.response, 503: healthSchema.response[200] } } }, async (_request, reply) => {
     const anchoring = options.anchoring();
-    // Intake keeps working while the chain is away (degraded); a diverged anchor log needs an
-    // operator (failing).
-    const status = anchoring.state === 'diverged' ? 'failing' : anchoring.state === 'ok' ? 'ok' : 'degraded';
+    // Intake keeps working while the chain or an EHR feed is away (degraded); a diverged anchor
+    // log needs an operator (failing).
+    const healthy = anchoring.state === 'ok' && !options.adapters?.degraded();
+    const status = anchoring.state === 'diverged' ? 'failing' : healthy ? 'ok' : 'degraded';
     reply.code(status === 'failing' ? 503 : 200);
-    return { status, ...options.identity, anchoring };
+    return { status, ...options.identity, anchoring, ...(options.adapters ? { adapters: options.adapters.health() } : {}) };
   });
 
   app.get('/metrics', async (_request, reply) => {

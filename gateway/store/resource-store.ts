@@ -241,7 +241,8 @@ export class ResourceStore implements ResourceService, IntakePort {
     if (errors.length > 0) {
       const outcome: OperationOutcome = {
         resourceType: 'OperationOutcome',
-        issue: errors.map((issue) => (where ? { ...issue, diagnostics: `${where}${issue.diagnostics ?? ''}` } : issue)),
+        // The validator words most issues in details.text; the prefix must not hide it.
+        issue: errors.map((issue) => (where ? { ...issue, diagnostics: `${where}${issue.diagnostics ?? issue.details?.text ?? ''}` } : issue)),
       };
       throw new OperationOutcomeError(outcome);
     }

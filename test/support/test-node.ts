@@ -14,10 +14,11 @@ export interface TestNode extends RunningNode {
   dispose(): Promise<void>;
 }
 
+/** `env.DATA_DIR` reuses a directory (a restart after close()); otherwise a fresh one is made. */
 export async function startTestNode(env: Record<string, string> = {}): Promise<TestNode> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'careledger-node-'));
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'careledger-node-'));
   const node = await startNode(
-    loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', BATCH_MAX_AGE_MS: '200', ...env }),
+    loadConfig({ PORT: '0', LOG_LEVEL: 'warn', BATCH_MAX_AGE_MS: '200', ...env, DATA_DIR: dataDir }),
   );
   const dev = JSON.parse((await import('node:fs')).readFileSync(node.devFile!, 'utf8')) as { token: string };
   return {
