@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx so the package needs no build step.
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const tsxCli = require.resolve('tsx/cli');
-const result = spawnSync(process.execPath, [tsxCli, join(root, 'gateway/cli/main.ts'), ...process.argv.slice(2)], {
+// Resolved from this package, so the command works from any working directory.
+const tsx = import.meta.resolve('tsx');
+// The same V8 flags as gateway/cli/node-flags.ts (node-flags.test.ts keeps them equal).
+const result = spawnSync(process.execPath, ['--max-old-space-size=384', '--import', tsx, join(root, 'gateway/cli/main.ts'), ...process.argv.slice(2)], {
   stdio: 'inherit',
 });
 process.exit(result.status ?? 1);

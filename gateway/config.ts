@@ -142,7 +142,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
       maxLeaves: integer(env, 'BATCH_MAX_LEAVES', 4096, 1, 1 << 20),
       maxAgeMs: integer(env, 'BATCH_MAX_AGE_MS', 1000, 10, 3_600_000),
     },
-    bodyLimitBytes: integer(env, 'FHIR_BODY_LIMIT_BYTES', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    bodyLimitBytes: integer(env, 'FHIR_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     r4ValidationWorkers: integer(env, 'R4_VALIDATION_WORKERS', Math.max(1, availableParallelism() - 1), 0, 64),
     logLevel: env.LOG_LEVEL ?? 'info',
     secrets: {

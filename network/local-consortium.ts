@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { NODE_FLAGS } from '../gateway/cli/node-flags.js';
 import { loadNodeKeys } from '../gateway/keys/node-keys.js';
 import { memberIdOf } from '../gateway/crypto/digest.js';
 import type { Hex, MemberRoleName } from '../gateway/ledger/ports.js';
@@ -77,7 +78,7 @@ export async function startConsortium(options: ConsortiumOptions): Promise<Runni
     const hospitals = await Promise.all(
       members.map(async (m, index) => {
         const port = options.basePort + index;
-        const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'gateway/cli/main.ts'), 'start'], {
+        const child = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', join(ROOT, 'gateway/cli/main.ts'), 'start'], {
           cwd: ROOT,
           env: {
             ...process.env,

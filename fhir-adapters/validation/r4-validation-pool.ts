@@ -57,7 +57,9 @@ export class R4ValidationPool {
   }
 
   private spawn(): PoolWorker {
-    const worker = new Worker(WORKER_URL);
+    // A validation worker's live heap is the R4 definitions (~25 MB) plus the batch at hand;
+    // bounded generations keep its resident memory near that instead of growing with traffic.
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 } });
     worker.unref();
     const entry: PoolWorker = { worker, inFlight: new Map(), load: 0, ready: Promise.resolve() };
     entry.ready = new Promise((resolve, reject) => {

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { NODE_FLAGS } from '../../gateway/cli/node-flags.js';
 import type { DevFile } from '../../gateway/node.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -42,7 +43,7 @@ export async function startNodeProcess(options: {
   const devPath = join(options.dataDir, 'dev.json');
   const startedAt = Date.now();
   // Run node directly (not through npm or the bin wrapper) so the pid we kill is the node itself.
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'gateway/cli/main.ts'), 'start'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...(options.nodeArgs ?? []), '--import', 'tsx', join(ROOT, 'gateway/cli/main.ts'), 'start'], {
     cwd: ROOT,
     env: { ...process.env, DATA_DIR: options.dataDir, PORT: String(port), LOG_LEVEL: 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
