@@ -180,4 +180,18 @@ describe('ResourceStore on SQLite', () => {
     expect(results[7]).toMatchObject({ ok: false, status: 400 });
     expect(counts(db).journal).toBe(499);
   });
+
+  it('isolates a unit that fails inside a group commit from its neighbours', async () => {
+    await store.update('Patient', 'p1', patient('p1'));
+    const writes = [
+      store.update('Patient', 'n1', patient('n1')),
+      store.update('Patient', 'p1', patient('p1', 'Late'), { ifMatch: '7' }),
+      store.update('Patient', 'n2', patient('n2')),
+    ];
+    const results = await Promise.allSettled(writes);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await store.read('Patient', 'p1')).versionId).toBe('1');
+    expect(counts(db).journal).toBe(3);
+    expect((await store.read('Patient', 'n2')).resource).toMatchObject({ id: 'n2' });
+  });
 });
