@@ -11,10 +11,12 @@ import { Anchorer } from './anchoring/anchorer.js';
 import { Batcher } from './anchoring/batcher.js';
 import { ReceiptService } from './anchoring/receipt-service.js';
 import { ensureDevClient } from './auth/dev-client.js';
+import { startCohortCapability, type CohortCapability } from './cohort/cohort-capability.js';
 import { startConsentCapability, type ConsentCapability } from './consent/consent-capability.js';
 import type { NodeConfig } from './config.js';
 import { loadNodeKeys } from './keys/node-keys.js';
 import { connectChain, type ChainConnection } from './ledger/chain-connection.js';
+import type { Hex } from './ledger/ports.js';
 import { verifyReceipt } from './receipts/verify.js';
 import { buildApp, FHIR_BASE } from './server/app.js';
 import { NodeMetrics } from './server/metrics.js';
@@ -36,6 +38,8 @@ export interface RunningNode {
   chain: ChainConnection;
   /** Patient consent and member access; null when the chain has no ConsentRegistry. */
   consent: ConsentCapability | null;
+  /** Zero-knowledge cohort queries and eligibility; null when the chain has no CohortRegistry. */
+  cohort: CohortCapability | null;
   /** The EHR adapters configured in `config.adapters` (HL7 v2, Kafka, REST sync, Subscriptions, Bulk). */
   adapters: NodeAdapters;
   /** Where clients reach the FHIR API, e.g. http://127.0.0.1:8080/fhir. */
@@ -115,6 +119,18 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
       })
     : null;
 
+  // Zero-knowledge cohort queries and trial eligibility, when the chain has a CohortRegistry.
+  const cohort = chain.cohorts
+    ? await startCohortCapability({
+        db,
+        store,
+        masterKey: keys.masterKey,
+        cohorts: chain.cohorts,
+        members: chain.members,
+        self: { memberId: chain.memberId, signer: keys.memberWallet.address.toLowerCase() as Hex },
+      })
+    : null;
+
   const resourceTypes = [...R5_RESOURCE_TYPES];
   const adapters = prepareAdapters({ config, db, store, receipts, masterKey: keys.masterKey, resourceTypes });
 
@@ -124,7 +140,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     bodyLimitBytes: config.bodyLimitBytes,
     logger,
     ...(consent ? { authorize: consent.authorize } : {}),
-    extensions: [...(consent ? [consent.routes] : []), adapters.routes],
+    extensions: [...(consent ? [consent.routes] : []), ...(cohort ? [cohort.routes] : []), adapters.routes],
     fhir: {
       service: store,
       ...(consent ? { serviceFor: consent.serviceFor } : {}),
@@ -145,6 +161,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
   });
 
   consent?.useLogger(app.log);
+  cohort?.start(app.log);
   anchorer = new Anchorer(db, batcher, chain.anchors, app.log);
   anchorer.onAnchored((seq) => {
     const row = db.prepare('SELECT leaf_count, closed_at, anchored_at FROM batches WHERE seq = ?').get(seq) as {
@@ -166,6 +183,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     await app.close();
     await adapters.close();
     await consent?.close();
+    await cohort?.close();
     await r4Validation.close();
     await anchorer!.stop();
     db.close();
@@ -210,6 +228,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     anchorer,
     chain,
     consent,
+    cohort,
     adapters,
     fhirBase,
     devFile,

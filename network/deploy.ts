@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AbiCoder, Wallet, getAddress } from 'ethers';
 import { type ContractArtifact } from '../chaincode/evm/compile.js';
 import { artifacts } from '../chaincode/evm/artifacts.js';
+import { featureSchemaHash } from '../gateway/cohort/feature-schema.js';
 import { createEvmProvider } from '../gateway/ledger/evm/provider.js';
 import { TxSender } from '../gateway/ledger/evm/tx-sender.js';
 import { type ChainDescriptor, type Hex, MemberRole, type MemberRoleName } from '../gateway/ledger/ports.js';
@@ -23,6 +24,8 @@ export interface DeployOptions {
   members: BootstrapMember[];
   /** Seconds a membership proposal stays open; a week by default. */
   votingPeriodSeconds?: number;
+  /** Consortium policy for cohort queries: the smallest count ever released; 10 by default. */
+  minCellSizeFloor?: number;
   /** Where chain.json is read from and written to. */
   dataDir: string;
   gasPrice?: bigint;
@@ -40,6 +43,8 @@ export interface DeployResult extends ChainFile {
 
 export const CHAIN_FILE = 'chain.json';
 const WEEK = 7 * 24 * 60 * 60;
+/** i2b2/SHRINE practice: counts under 10 patients are not released in the clear. */
+export const DEFAULT_MIN_CELL_SIZE = 10;
 
 export function readChainFile(dataDir: string): ChainFile | null {
   const file = join(dataDir, CHAIN_FILE);
@@ -47,7 +52,8 @@ export function readChainFile(dataDir: string): ChainFile | null {
 }
 
 /**
- * Deploys ConsortiumRegistry (with the bootstrap members), AnchorRegistry and ConsentRegistry, unless chain.json
+ * Deploys ConsortiumRegistry (with the bootstrap members), AnchorRegistry, ConsentRegistry and CohortRegistry
+ * (with its three Groth16 verifiers and the agreed feature schema hash), unless chain.json
  * already names contracts with code on this chain (a restart), in which case those are reused.
  */
 export async function deployConsortium(options: DeployOptions): Promise<DeployResult> {
@@ -58,8 +64,11 @@ export async function deployConsortium(options: DeployOptions): Promise<DeployRe
       const codes = await Promise.all(Object.values(existing.contracts).map((address) => provider.getCode(address)));
       if (codes.every((code) => code !== '0x')) {
         const contracts = { ...existing.contracts };
-        // A chain deployed before ConsentRegistry existed gets it added next to the registries it has.
-        contracts.ConsentRegistry ??= (await deploy(senderFor(options, provider), artifacts.ConsentRegistry, ['address'], [contracts.ConsortiumRegistry])).address;
+        // A chain deployed before ConsentRegistry or CohortRegistry existed gets them added next to
+        // the registries it has.
+        const sender = senderFor(options, provider);
+        contracts.ConsentRegistry ??= (await deploy(sender, artifacts.ConsentRegistry, ['address'], [contracts.ConsortiumRegistry])).address;
+        if (!contracts.CohortRegistry) Object.assign(contracts, await deployCohort(sender, contracts.ConsortiumRegistry, options));
         const chainFile = { ...existing, contracts, rpcUrl: options.rpcUrl };
         writeChainFile(options.dataDir, chainFile);
         return { ...chainFile, reused: true };
@@ -76,10 +85,11 @@ export async function deployConsortium(options: DeployOptions): Promise<DeployRe
     ]);
     const anchors = await deploy(sender, artifacts.AnchorRegistry, ['address'], [consortium.address]);
     const consents = await deploy(sender, artifacts.ConsentRegistry, ['address'], [consortium.address]);
+    const cohort = await deployCohort(sender, consortium.address, options);
     const chainFile: ChainFile = {
       rpcUrl: options.rpcUrl,
       chainId: options.chainId,
-      contracts: { ConsortiumRegistry: consortium.address, AnchorRegistry: anchors.address, ConsentRegistry: consents.address },
+      contracts: { ConsortiumRegistry: consortium.address, AnchorRegistry: anchors.address, ConsentRegistry: consents.address, ...cohort },
       deployedAt: anchors.blockNumber,
     };
     writeChainFile(options.dataDir, chainFile);
@@ -98,6 +108,25 @@ function senderFor(options: DeployOptions, provider: ReturnType<typeof createEvm
 
 export function rolesMask(roles: MemberRoleName[]): number {
   return roles.reduce((mask, role) => mask | MemberRole[role], 0);
+}
+
+/** The three Groth16 verifiers and the CohortRegistry that calls them. */
+async function deployCohort(sender: TxSender, consortium: Hex, options: DeployOptions): Promise<Record<string, Hex>> {
+  const count = await deploy(sender, artifacts.CohortCountVerifier, [], []);
+  const release = await deploy(sender, artifacts.ThresholdReleaseVerifier, [], []);
+  const eligibility = await deploy(sender, artifacts.EligibilityVerifier, [], []);
+  const registry = await deploy(
+    sender,
+    artifacts.CohortRegistry,
+    ['address', 'address', 'address', 'address', 'bytes32', 'uint32'],
+    [consortium, count.address, release.address, eligibility.address, `0x${featureSchemaHash()}`, options.minCellSizeFloor ?? DEFAULT_MIN_CELL_SIZE],
+  );
+  return {
+    CohortCountVerifier: count.address,
+    ThresholdReleaseVerifier: release.address,
+    EligibilityVerifier: eligibility.address,
+    CohortRegistry: registry.address,
+  };
 }
 
 async function deploy(sender: TxSender, artifact: ContractArtifact, types: string[], args: unknown[]) {

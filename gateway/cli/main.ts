@@ -9,6 +9,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   consortium: { summary: 'run a local consortium: one chain, N hospital nodes', load: () => import('./commands/consortium.js') },
   token: { summary: 'print a fresh bearer token for the dev client of $DATA_DIR', load: () => import('./commands/token.js') },
   client: { summary: 'register or disable an EHR client (SMART Backend Services)', load: () => import('./commands/client.js') },
+  cohort: { summary: 'post a zero-knowledge cohort query and verify the answers (researcher)', load: () => import('./commands/cohort.js') },
+  'prove-eligibility': { summary: "prove a patient meets a trial's criteria, revealing nothing else", load: () => import('./commands/prove-eligibility.js') },
+  'verify-eligibility': { summary: 'verify an eligibility proof; --accept spends it on chain', load: () => import('./commands/verify-eligibility.js') },
+  ceremony: { summary: 'run the multi-party trusted setup (phase 2) of the cohort circuits', load: () => import('./commands/ceremony.js') },
 };
 
 function usage(): string {

@@ -9,7 +9,7 @@ import { startEmbeddedChain, type EmbeddedChain } from '../../network/embedded-c
 import type { NodeConfig } from '../config.js';
 import type { AnchorLookup } from '../receipts/verify.js';
 import { connectEvmLedger } from './evm/connect.js';
-import type { AnchorPort, ChainDescriptor, ConsentPort, Hex, MemberPort } from './ports.js';
+import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, MemberPort } from './ports.js';
 
 export interface ChainConnection {
   descriptor: ChainDescriptor;
@@ -18,6 +18,8 @@ export interface ChainConnection {
   members: MemberPort;
   /** null when the chain has no ConsentRegistry configured. */
   consents: ConsentPort | null;
+  /** null when the chain has no CohortRegistry configured. */
+  cohorts: CohortPort | null;
   lookupAnchor: AnchorLookup;
   /** Set when this node runs the embedded chain itself. */
   embedded: EmbeddedChain | null;
@@ -61,6 +63,7 @@ export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<
       anchors: ledger.anchors,
       members: ledger.members,
       consents: ledger.consents,
+      cohorts: ledger.cohorts,
       lookupAnchor: (member, sequence) => ledger.anchors.getAnchor(member, sequence),
       embedded,
       async close() {

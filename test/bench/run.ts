@@ -7,6 +7,7 @@
 //   baseline   the same chain, each resource anchored in its own transaction, 64 in flight.
 //   hl7        ADT/ORU over MLLP into a real store, ACK after commit.
 //   rest sync  incremental pull from a Medplum FHIR server into a real store.
+//   zk         Groth16 proving and verification of the committed cohort circuits.
 //   consent    the consent decision on a read, a member read over HTTP vs a staff read, and
 //              how long a revocation takes to reach every node.
 //   crypto     canonicalization + hashing per resource; a 4,096-leaf tree with all its proofs.
@@ -20,6 +21,7 @@ import { finished } from 'node:stream/promises';
 import { benchHl7 } from '../../fhir-adapters/hl7/bench.js';
 import { benchRestSync } from '../../fhir-adapters/rest-sync/bench-rest-sync.js';
 import { benchConsent } from '../../gateway/consent/bench.js';
+import { benchZk } from '../../gateway/cohort/bench.js';
 import { generateHl7Messages } from '../../fhir-adapters/hl7/bench-messages.js';
 import { validateR5 } from '../../fhir-adapters/validation/index.js';
 import { importNdjson, ndjsonFiles } from '../../gateway/cli/ndjson-import.js';
@@ -216,6 +218,20 @@ async function consent(): Promise<void> {
   rows.push({ figure: 'consent: revocation visible on every node', value: `${result.revocationVisibleMs} ms`, note: 'target < one block + 2 s' });
 }
 
+async function zk(): Promise<void> {
+  const result = await benchZk();
+  Object.assign(summary, {
+    zkChunkProveMs: Math.round(result.chunkProveMs),
+    zkEligibilityProveMs: Math.round(result.eligibilityProveMs),
+    zkGasPerVerification: result.gasPerVerification,
+    zkProjected10kQuerySeconds: Math.round(result.projected10kQuerySeconds),
+  });
+  rows.push({ figure: 'zk: constraints per record (cohort_count, 16-record chunks)', value: String(result.constraintsPerRecord) });
+  rows.push({ figure: 'zk: proving one 16-record chunk / one eligibility proof', value: `${Math.round(result.chunkProveMs)} / ${Math.round(result.eligibilityProveMs)} ms`, note: 'goal: eligibility < 1 s' });
+  rows.push({ figure: 'zk: Groth16 verification off chain / gas on chain', value: `${Math.round(result.verifyMs)} ms / ${result.gasPerVerification} gas` });
+  rows.push({ figure: 'zk: full query over 10,000 patients (projected from measured chunks)', value: `${Math.round(result.projected10kQuerySeconds)} s`, note: 'goal: < 300 s' });
+}
+
 function crypto(): void {
   const resources = syntheticR4(20_000, { prefix: 'c' });
   let started = performance.now();
@@ -250,6 +266,7 @@ async function main(): Promise<void> {
     await hl7(work);
     await restSync();
     await consent();
+    await zk();
     crypto();
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { Contract, Wallet, ZeroHash } from 'ethers';
-import type { AnchorPort, ChainDescriptor, ConsentPort, Hex, MemberPort } from '../ports.js';
+import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, MemberPort } from '../ports.js';
 import { EvmAnchorPort } from './anchor-port.js';
+import { EvmCohortPort } from './cohort-port.js';
 import { EvmConsentPort } from './consent-port.js';
 import { consortiumRegistryInterface } from './contracts.js';
 import { EvmMemberPort } from './member-port.js';
@@ -23,6 +24,8 @@ export interface EvmLedger {
   members: MemberPort;
   /** null when the configuration names no ConsentRegistry. */
   consents: ConsentPort | null;
+  /** null when the configuration names no CohortRegistry. */
+  cohorts: CohortPort | null;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ export async function connectEvmLedger(config: EvmLedgerConfig): Promise<EvmLedg
       members: new EvmMemberPort(config.contracts.ConsortiumRegistry, provider),
       // Same sender as the anchors: one key, one nonce sequence.
       consents: config.contracts.ConsentRegistry ? new EvmConsentPort(config.contracts.ConsentRegistry, config.chainId, provider, sender) : null,
+      cohorts: config.contracts.CohortRegistry ? new EvmCohortPort(config.contracts.CohortRegistry, config.chainId, provider, sender) : null,
       close: async () => provider.destroy(),
     };
   } catch (error) {

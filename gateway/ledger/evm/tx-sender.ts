@@ -48,16 +48,30 @@ export class TxSender {
     // Headroom for cold storage slots whose cost the estimate may under-read on a busy chain.
     const gasLimit = (estimate * 12n) / 10n;
     const response = await this.broadcast({ to, data, gasLimit }, true);
-    try {
-      const receipt = await response.wait(1, this.options.confirmTimeoutMs);
-      if (!receipt) throw new Error(`transaction ${response.hash} has no receipt`);
-      return receipt;
-    } catch (error) {
+    const receipt = await this.mined(response.hash);
+    if (receipt.status === 0) {
       // Reverted in the block although the estimate passed (another transaction got in first):
       // replaying the call now yields revert data the caller can decode.
-      if (!isError(error, 'CALL_EXCEPTION')) throw error;
       await this.provider.call({ from, to, data });
-      throw error;
+      throw new Error(`transaction ${response.hash} reverted in block ${receipt.blockNumber}`);
+    }
+    return receipt;
+  }
+
+  /**
+   * Polls for the receipt instead of ethers' response.wait(): wait() can miss a transaction that
+   * is mined between its first receipt check and its block subscriber's first poll (the
+   * subscriber takes the current block as its baseline and only reports later ones), and on an
+   * automining dev chain no later block may ever come. Seen with transactions that take anvil a
+   * few milliseconds to execute, such as on-chain Groth16 verification.
+   */
+  private async mined(hash: string): Promise<TransactionReceipt> {
+    const deadline = Date.now() + this.options.confirmTimeoutMs;
+    for (;;) {
+      const receipt = await this.provider.getTransactionReceipt(hash);
+      if (receipt) return receipt;
+      if (Date.now() > deadline) throw new Error(`transaction ${hash} was not mined within ${this.options.confirmTimeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(this.provider.pollingInterval, 250)));
     }
   }
 

@@ -1,0 +1,197 @@
+// careledger cohort query|show|register-trial: the researcher's side of zero-knowledge cohort
+// queries, signed with the member key of $DATA_DIR (the researcher's data directory). Results
+// are verified offline from the chain alone: each hospital's Groth16 proofs are read back from
+// its answer transaction and re-verified with snarkjs against the committed verification keys,
+// and its chunk roots are checked against its RecordsCommitted event and rebuilt into its root.
+
+import { Contract, type JsonRpcProvider } from 'ethers';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { auditQuery, type QueryResults } from '../../cohort/answer-audit.js';
+import { compileCriteria, criteriaHash, validateCriteria } from '../../cohort/criteria.js';
+import { trialScopeId } from '../../cohort/trial-scope.js';
+import { loadZkToolkit, releaseZkThreads } from '../../cohort/zk-toolkit.js';
+import { loadNodeKeys } from '../../keys/node-keys.js';
+import { CohortRejectedError } from '../../ledger/cohort-errors.js';
+import { EvmCohortPort } from '../../ledger/evm/cohort-port.js';
+import { consortiumRegistryInterface } from '../../ledger/evm/contracts.js';
+import { createEvmProvider } from '../../ledger/evm/provider.js';
+import { TxSender } from '../../ledger/evm/tx-sender.js';
+import { MemberRole, type Hex } from '../../ledger/ports.js';
+import { chainTarget, cohortRegistryOf, type ChainTarget } from '../chain-target.js';
+
+const HELP = `usage: careledger cohort <query|show|register-trial> [options]
+
+  cohort query --criteria FILE [--min-cell 10] [--deadline-minutes 60] [--wait] [--timeout 900]
+      posts a query (RESEARCHER member); with --wait, waits for every hospital's answer (or the
+      deadline) and prints the per-hospital results, each verified offline from the chain
+  cohort show --query ID
+      prints a query's results, verified offline from the chain
+  cohort register-trial --trial ID --criteria FILE
+      registers a trial's eligibility criteria (RESEARCHER or HOSPITAL member)
+
+common options:
+  --consortium FILE  consortium.json of a local consortium (default: CHAIN_RPC_URL/CHAIN_CONTRACTS,
+                     then $DATA_DIR/dev.json, then $DATA_DIR/../consortium.json)
+  --json             machine-readable output
+The member key is read from $DATA_DIR/keys (or CARELEDGER_MEMBER_KEY).
+Exit 0: done and every answer verified. Exit 1: an answer failed verification or the chain refused.
+Exit 2: usage or configuration error.`;
+
+interface Context {
+  target: ChainTarget;
+  provider: JsonRpcProvider;
+  cohorts: EvmCohortPort;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      criteria: { type: 'string' },
+      'min-cell': { type: 'string' },
+      'deadline-minutes': { type: 'string', default: '60' },
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '900' },
+      query: { type: 'string' },
+      trial: { type: 'string' },
+      consortium: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !sub || !['query', 'show', 'register-trial'].includes(sub)) {
+    console.log(HELP);
+    return values.help ? 0 : 2;
+  }
+  const target = chainTarget({ consortium: values.consortium });
+  const provider = createEvmProvider({ rpcUrl: target.rpcUrl, chainId: target.chainId, pollingIntervalMs: 250 });
+  try {
+    const signing = sub !== 'show';
+    const cohorts = new EvmCohortPort(cohortRegistryOf(target), target.chainId, provider, signing ? senderFor(provider, target.chainId) : null);
+    const context = { target, provider, cohorts };
+    if (sub === 'show') {
+      if (!values.query || !/^[1-9][0-9]*$/.test(values.query)) return usage('--query ID is required');
+      return await report(context, BigInt(values.query), values.json);
+    }
+    if (!values.criteria) return usage('--criteria FILE is required');
+    const criteria = validateCriteria(readJson(values.criteria));
+    const zk = await loadZkToolkit();
+    const hash = criteriaHash(zk.hash, compileCriteria(criteria));
+    if (sub === 'register-trial') {
+      if (!values.trial) return usage('--trial ID is required');
+      const scopeId = trialScopeId(values.trial);
+      const tx = await cohorts.registerTrial(scopeId, hash);
+      print(values.json, { trial: values.trial, scopeId: scopeId.toString(), criteriaHash: hash.toString(), txHash: tx.txHash }, `trial ${values.trial} registered (scope ${scopeId}, criteria hash ${hash}, tx ${tx.txHash})`);
+      return 0;
+    }
+    const floor = await cohorts.minCellSizeFloor();
+    const minCellSize = values['min-cell'] ? Number(values['min-cell']) : Math.max(10, floor);
+    if (!Number.isInteger(minCellSize) || minCellSize < 1) return usage('--min-cell must be a positive integer');
+    const block = await provider.getBlock('latest');
+    const deadline = (block?.timestamp ?? Math.floor(Date.now() / 1000)) + Number(values['deadline-minutes']) * 60;
+    const query = await cohorts.postQuery(hash, minCellSize, deadline, JSON.stringify(criteria));
+    if (!values.json) {
+      console.log(`query ${query.queryId} posted: criteria hash ${hash}, minimum cell size ${minCellSize}, deadline ${new Date(deadline * 1000).toISOString()}, tx ${query.txHash}`);
+    }
+    if (!values.wait) {
+      if (values.json) print(true, { queryId: query.queryId.toString(), criteriaHash: hash.toString(), minCellSize, deadline, txHash: query.txHash }, '');
+      return 0;
+    }
+    const expected = await hospitalCount(context);
+    const until = Math.min(Date.now() + Number(values.timeout) * 1000, deadline * 1000);
+    while (Date.now() < until && (await cohorts.answersTo(query.queryId)).length < expected) {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return await report(context, query.queryId, values.json);
+  } catch (error) {
+    if (error instanceof CohortRejectedError) {
+      console.error(`careledger cohort: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    provider.destroy();
+    await releaseZkThreads();
+  }
+}
+
+async function report(context: Context, queryId: bigint, json: boolean): Promise<number> {
+  const results = await auditQuery(context.cohorts, await loadZkToolkit(), queryId);
+  if (!results) {
+    console.error(`careledger cohort: no query ${queryId} on chain ${context.target.chainId}`);
+    return 1;
+  }
+  const names = await orgIds(context, results);
+  const allVerified = results.answers.every((a) => a.verifiedOffChain);
+  if (json) {
+    print(true, {
+      queryId: queryId.toString(),
+      criteriaHash: results.query.criteriaHash.toString(),
+      minCellSize: results.query.minCellSize,
+      deadline: results.query.deadline,
+      answers: results.answers.map((a) => ({ ...a, orgId: names.get(a.member) ?? null })),
+    }, '');
+  } else {
+    console.log(`query ${queryId}: ${results.answers.length} answer(s), minimum cell size ${results.query.minCellSize}`);
+    for (const a of results.answers) {
+      const count = a.belowMinimum ? `below threshold (< ${results.query.minCellSize})` : `${a.releasedCount} patients`;
+      const offline = a.verifiedOffChain ? 'verified off chain' : `NOT verified off chain: ${a.reason}`;
+      console.log(`  ${(names.get(a.member) ?? a.member).padEnd(24)} ${count.padEnd(28)} epoch ${a.epoch}  verified on chain, ${offline}  tx ${a.txHash}`);
+    }
+  }
+  return allVerified ? 0 : 1;
+}
+
+async function orgIds(context: Context, results: QueryResults): Promise<Map<Hex, string>> {
+  const registry = new Contract(context.target.contracts.ConsortiumRegistry!, consortiumRegistryInterface, context.provider);
+  const names = new Map<Hex, string>();
+  for (const answer of results.answers) {
+    const member = (await registry.getFunction('getMember')(answer.member)) as { orgId: string };
+    names.set(answer.member, member.orgId);
+  }
+  return names;
+}
+
+/** Active HOSPITAL members: the answers a query waits for. */
+async function hospitalCount(context: Context): Promise<number> {
+  const registry = new Contract(context.target.contracts.ConsortiumRegistry!, consortiumRegistryInterface, context.provider);
+  const count = Number(await registry.getFunction('memberCount')());
+  let hospitals = 0;
+  for (let i = 0; i < count; i++) {
+    const member = (await registry.getFunction('getMember')(await registry.getFunction('memberIdAt')(i))) as { roles: bigint; active: boolean };
+    if (member.active && (Number(member.roles) & MemberRole.HOSPITAL) !== 0) hospitals++;
+  }
+  return hospitals;
+}
+
+function senderFor(provider: JsonRpcProvider, chainId: number): TxSender {
+  const dataDir = resolve(process.env.DATA_DIR ?? './data');
+  const keys = loadNodeKeys({
+    dataDir,
+    memberPrivateKey: process.env.CARELEDGER_MEMBER_KEY,
+    keystorePassword: process.env.CARELEDGER_KEYSTORE_PASSWORD,
+    masterKeyHex: process.env.CARELEDGER_MASTER_KEY,
+    allowGenerate: false,
+  });
+  return new TxSender(keys.memberWallet.connect(provider), provider, chainId, { gasPrice: 0n, confirmTimeoutMs: 60_000 });
+}
+
+function usage(message: string): number {
+  console.error(`careledger cohort: ${message}\n${HELP}`);
+  return 2;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read JSON from ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function print(json: boolean, value: unknown, text: string): void {
+  console.log(json ? JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v), 2) : text);
+}

@@ -1,0 +1,60 @@
+// Assembles the cohort capability of a node: the service behind /cohort, and the worker that
+// answers the consortium's queries when this node's member is a hospital. The zk toolkit
+// (Poseidon, Baby Jubjub, verification keys, provers) loads on first use, so a node that never
+// sees a query pays nothing for it.
+
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { CohortPort, Hex, MemberPort } from '../ledger/ports.js';
+import type { Db } from '../store/database.js';
+import type { ResourceService } from '../store/service.js';
+import { cohortRoutes } from './cohort-routes.js';
+import { CohortService } from './cohort-service.js';
+import { CohortQueryWorker } from './query-worker.js';
+import { loadZkToolkit, releaseZkThreads, type ZkToolkit } from './zk-toolkit.js';
+
+export interface CohortCapabilityOptions {
+  db: Db;
+  store: ResourceService;
+  masterKey: Buffer;
+  cohorts: CohortPort;
+  members: MemberPort;
+  self: { memberId: Hex; signer: Hex };
+  /** How often the worker looks for new queries; default 1 s. */
+  pollIntervalMs?: number;
+}
+
+export interface CohortCapability {
+  service: CohortService;
+  routes(app: FastifyInstance): Promise<void>;
+  /** null when this node's member is not a hospital: it has nothing to answer. */
+  worker: CohortQueryWorker | null;
+  /** Starts answering queries (hospitals), logging to the app's logger. */
+  start(log: FastifyBaseLogger): void;
+  close(): Promise<void>;
+}
+
+export async function startCohortCapability(options: CohortCapabilityOptions): Promise<CohortCapability> {
+  let toolkit: Promise<ZkToolkit> | undefined;
+  const zk = () => {
+    toolkit ??= loadZkToolkit();
+    return toolkit;
+  };
+  const service = new CohortService({ db: options.db, store: options.store, masterKey: options.masterKey, cohorts: options.cohorts, memberId: options.self.memberId, zk });
+  const hospital = await options.members.hasRole(options.self.signer, 'HOSPITAL');
+  const worker = hospital
+    ? new CohortQueryWorker({ cohorts: options.cohorts, memberId: options.self.memberId, committer: service.committer, zk, intervalMs: options.pollIntervalMs ?? 1000 })
+    : null;
+  return {
+    service,
+    routes: cohortRoutes(service),
+    worker,
+    start(log) {
+      worker?.useLogger(log);
+      worker?.start();
+    },
+    async close() {
+      await worker?.stop();
+      if (toolkit) await releaseZkThreads();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { OperationOutcomeError } from '@medplum/core';
+import type { Db } from '../store/database.js';
+import type { ResourceService } from '../store/service.js';
+import { buildCohortTree, type CohortTree } from './cohort-tree.js';
+import { identityCommitment } from './eligibility-proof.js';
+import { extractFeatures, type ConditionLike, type FeatureRecord, type ObservationLike, type PatientLike } from './features.js';
+import type { PatientSecrets } from './patient-secrets.js';
+import type { PoseidonHash } from './poseidon.js';
+import { recordLeaf } from './record-encoding.js';
+
+/** The node's feature records at one moment, in leaf order, and the tree over them. */
+export interface CohortSnapshot {
+  /** patientIds[i] is the patient of records[i] (leaf i). Never leaves the node. */
+  patientIds: string[];
+  records: FeatureRecord[];
+  tree: CohortTree;
+}
+
+/** Patients are yielded to the event loop in groups this size, so HTTP stays responsive. */
+const YIELD_EVERY = 100;
+
+/**
+ * Builds feature records from the node's own store: every current Patient, with the current
+ * Conditions and Observations that reference it (the `patient` search index), decrypted through
+ * the store like any read. Leaf order is patient id order, so a snapshot is reproducible from
+ * the same data. Nothing here leaves the node; only the tree's roots do.
+ */
+export class CohortRecordSource {
+  private readonly statements;
+
+  constructor(
+    db: Db,
+    private readonly store: ResourceService,
+    private readonly secrets: PatientSecrets,
+  ) {
+    this.statements = {
+      patients: db.prepare("SELECT id FROM resource_current WHERE type = 'Patient' AND deleted = 0 ORDER BY id"),
+      linked: db.prepare(
+        `SELECT c.id AS id, s.value AS patient FROM resource_current c
+           JOIN search_index s ON s.type = c.type AND s.id = c.id AND s.param = 'patient'
+          WHERE c.type = ? AND c.deleted = 0`,
+      ),
+    };
+  }
+
+  async snapshot(hash: PoseidonHash): Promise<CohortSnapshot> {
+    const patientIds = (this.statements.patients.all() as { id: string }[]).map((row) => row.id);
+    const conditions = await this.linked('Condition');
+    const observations = await this.linked('Observation');
+    const records: FeatureRecord[] = [];
+    const kept: string[] = [];
+    for (const [i, id] of patientIds.entries()) {
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+      const patient = await this.readOrNull<PatientLike>('Patient', id);
+      if (!patient) continue;
+      const reference = `Patient/${id}`;
+      records.push(
+        extractFeatures(
+          { patient, conditions: (conditions.get(reference) ?? []) as ConditionLike[], observations: (observations.get(reference) ?? []) as ObservationLike[] },
+          identityCommitment(hash, this.secrets.of(id)),
+        ),
+      );
+      kept.push(id);
+    }
+    const tree = buildCohortTree(hash, records.map((record) => recordLeaf(hash, record)));
+    return { patientIds: kept, records, tree };
+  }
+
+  private async linked(type: 'Condition' | 'Observation'): Promise<Map<string, unknown[]>> {
+    const byPatient = new Map<string, unknown[]>();
+    const rows = this.statements.linked.all(type) as { id: string; patient: string }[];
+    for (const [i, row] of rows.entries()) {
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+      const resource = await this.readOrNull(type, row.id);
+      if (!resource) continue;
+      const list = byPatient.get(row.patient) ?? [];
+      list.push(resource);
+      byPatient.set(row.patient, list);
+    }
+    return byPatient;
+  }
+
+  /** null for a resource deleted or erased since the index was read. */
+  private async readOrNull<T>(type: string, id: string): Promise<T | null> {
+    try {
+      return (await this.store.read(type, id)).resource as T;
+    } catch (error) {
+      if (error instanceof OperationOutcomeError) return null;
+      throw error;
+    }
+  }
+}

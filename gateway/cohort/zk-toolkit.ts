@@ -1,0 +1,43 @@
+import type { VerificationKey } from 'snarkjs';
+import { circuitArtifacts, DEFAULT_ARTIFACTS_DIR, loadVerificationKey } from './artifacts.js';
+import { CircuitProver } from './circuit-prover.js';
+import { loadCountCommitments, type CountCommitments } from './count-commitment.js';
+import { loadPoseidon, type PoseidonHash } from './poseidon.js';
+
+/** Everything a node or an auditor needs to prove and verify cohort answers and eligibility. */
+export interface ZkToolkit {
+  hash: PoseidonHash;
+  commitments: CountCommitments;
+  provers: { count: CircuitProver; release: CircuitProver; eligibility: CircuitProver };
+  keys: { count: VerificationKey; release: VerificationKey; eligibility: VerificationKey };
+}
+
+/** Loads the hashers and keys (provers read their 30 MB of artifacts on first use only). */
+export async function loadZkToolkit(dir: string = DEFAULT_ARTIFACTS_DIR): Promise<ZkToolkit> {
+  const [hash, commitments, count, release, eligibility] = await Promise.all([
+    loadPoseidon(),
+    loadCountCommitments(),
+    loadVerificationKey('cohort_count', dir),
+    loadVerificationKey('threshold_release', dir),
+    loadVerificationKey('eligibility', dir),
+  ]);
+  return {
+    hash,
+    commitments,
+    provers: {
+      count: new CircuitProver(circuitArtifacts('cohort_count', dir)),
+      release: new CircuitProver(circuitArtifacts('threshold_release', dir)),
+      eligibility: new CircuitProver(circuitArtifacts('eligibility', dir)),
+    },
+    keys: { count, release, eligibility },
+  };
+}
+
+/**
+ * Stops snarkjs's worker threads. snarkjs keeps its curve, with a pool of worker threads, in a
+ * global once any proof was made or verified; a command line tool would otherwise never exit.
+ */
+export async function releaseZkThreads(): Promise<void> {
+  const holder = globalThis as { curve_bn128?: { terminate(): Promise<void> } | null };
+  await holder.curve_bn128?.terminate();
+}

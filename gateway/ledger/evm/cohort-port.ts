@@ -1,0 +1,255 @@
+import { Contract, Interface, type InterfaceAbi, type JsonRpcProvider, type Log, type TransactionReceipt, toBeHex, zeroPadValue } from 'ethers';
+import { artifacts } from '../../../chaincode/evm/artifacts.js';
+import { CohortRejectedError } from '../cohort-errors.js';
+import type {
+  CohortAnswerProofs,
+  CohortAnswerRecord,
+  CohortChainEvent,
+  CohortCommitment,
+  CohortPort,
+  CohortQueryRecord,
+  CohortTx,
+  EligibilityAcceptance,
+  Hex,
+  ProofCalldata,
+} from '../ports.js';
+import { decodeRevert } from './revert.js';
+import type { TxSender } from './tx-sender.js';
+
+export const cohortRegistryInterface = new Interface(artifacts.CohortRegistry.abi as InterfaceAbi);
+
+const ERROR_PREFIX = 'CohortRegistry';
+const topics = {
+  committed: cohortRegistryInterface.getEvent('RecordsCommitted')!.topicHash,
+  query: cohortRegistryInterface.getEvent('QueryPosted')!.topicHash,
+  answer: cohortRegistryInterface.getEvent('AnswerPosted')!.topicHash,
+  trial: cohortRegistryInterface.getEvent('TrialRegistered')!.topicHash,
+  eligibility: cohortRegistryInterface.getEvent('EligibilityAccepted')!.topicHash,
+};
+
+type SolidityProof = { a: bigint[]; b: bigint[][]; c: bigint[]; signals: bigint[] };
+
+/** CohortPort over CohortRegistry on any EVM JSON-RPC node, sending through the node's one TxSender. */
+export class EvmCohortPort implements CohortPort {
+  readonly contract: Hex;
+  private readonly registry: Contract;
+
+  constructor(
+    address: string,
+    readonly chainId: number,
+    private readonly provider: JsonRpcProvider,
+    /** null for a read-only port (an auditor without a member key). */
+    private readonly sender: TxSender | null,
+    /** Where event scans start: the registry's deployment block, when known. */
+    private readonly fromBlock = 0,
+  ) {
+    this.contract = address.toLowerCase() as Hex;
+    this.registry = new Contract(this.contract, cohortRegistryInterface, provider);
+  }
+
+  async featureSchemaHash(): Promise<Hex> {
+    return lower(await this.registry.getFunction('featureSchemaHash')());
+  }
+
+  async minCellSizeFloor(): Promise<number> {
+    return Number(await this.registry.getFunction('minCellSizeFloor')());
+  }
+
+  async latestEpoch(member: Hex): Promise<bigint> {
+    return (await this.registry.getFunction('latestEpoch')(member)) as bigint;
+  }
+
+  async getCommitment(member: Hex, epoch: bigint): Promise<CohortCommitment | null> {
+    const logs = await this.logs([topics.committed, member, zeroPadValue(toBeHex(epoch), 32)]);
+    const found = this.decode(logs).find((e) => e.kind === 'committed');
+    return found?.kind === 'committed' ? found.commitment : null;
+  }
+
+  async commitRecords(epoch: bigint, root: bigint, recordCount: number, chunkRoots: bigint[]): Promise<CohortCommitment & { gasUsed: bigint }> {
+    const receipt = await this.send('commitRecords', [epoch, root, recordCount, chunkRoots]);
+    const event = this.decode(receipt.logs).find((e) => e.kind === 'committed');
+    if (event?.kind !== 'committed') throw new Error(`transaction ${receipt.hash} committed no records`);
+    return { ...event.commitment, gasUsed: receipt.gasUsed };
+  }
+
+  async postQuery(criteriaHash: bigint, minCellSize: number, deadline: number, criteria: string): Promise<CohortQueryRecord> {
+    const receipt = await this.send('postQuery', [criteriaHash, minCellSize, deadline, criteria]);
+    const event = this.decode(receipt.logs).find((e) => e.kind === 'query');
+    if (event?.kind !== 'query') throw new Error(`transaction ${receipt.hash} posted no query`);
+    return event.query;
+  }
+
+  async getQuery(queryId: bigint): Promise<CohortQueryRecord | null> {
+    const event = this.decode(await this.logs([topics.query, zeroPadValue(toBeHex(queryId), 32)])).find((e) => e.kind === 'query');
+    return event?.kind === 'query' ? event.query : null;
+  }
+
+  async postAnswer(queryId: bigint, epoch: bigint, chunks: ProofCalldata[], release: ProofCalldata): Promise<CohortAnswerRecord & { gasUsed: bigint }> {
+    const receipt = await this.send('postAnswer', [queryId, epoch, chunks.map(solidityProof), solidityProof(release)]);
+    const event = this.decode(receipt.logs).find((e) => e.kind === 'answer');
+    if (event?.kind !== 'answer') throw new Error(`transaction ${receipt.hash} posted no answer`);
+    return { ...event.answer, gasUsed: receipt.gasUsed };
+  }
+
+  async getAnswer(queryId: bigint, member: Hex): Promise<CohortAnswerRecord | null> {
+    return (await this.answersTo(queryId, member))[0] ?? null;
+  }
+
+  async answersTo(queryId: bigint, member?: Hex): Promise<CohortAnswerRecord[]> {
+    const logs = await this.logs([topics.answer, zeroPadValue(toBeHex(queryId), 32), ...(member ? [member] : [])]);
+    return this.decode(logs).flatMap((e) => (e.kind === 'answer' ? [e.answer] : []));
+  }
+
+  async answerProofs(txHash: Hex): Promise<CohortAnswerProofs> {
+    const tx = await this.provider.getTransaction(txHash);
+    if (!tx || tx.to?.toLowerCase() !== this.contract) throw new Error(`transaction ${txHash} is not a call to the cohort registry`);
+    const call = cohortRegistryInterface.parseTransaction({ data: tx.data });
+    if (call?.name !== 'postAnswer') throw new Error(`transaction ${txHash} is not a postAnswer call`);
+    const [queryId, epoch, chunks, release] = call.args as unknown as [bigint, bigint, SolidityProof[], SolidityProof];
+    return { queryId, epoch, chunks: chunks.map(proofOf), release: proofOf(release) };
+  }
+
+  async registerTrial(scopeId: bigint, criteriaHash: bigint): Promise<CohortTx> {
+    return txOf(await this.send('registerTrial', [scopeId, criteriaHash]));
+  }
+
+  async trialCriteriaHash(scopeId: bigint): Promise<bigint | null> {
+    const trial = (await this.registry.getFunction('getTrial')(scopeId)) as { criteriaHash: bigint };
+    return trial.criteriaHash === 0n ? null : trial.criteriaHash;
+  }
+
+  async acceptEligibility(proof: ProofCalldata): Promise<EligibilityAcceptance & CohortTx> {
+    const receipt = await this.send('acceptEligibility', [solidityProof(proof)]);
+    const event = this.decode(receipt.logs).find((e) => e.kind === 'eligibility');
+    if (event?.kind !== 'eligibility') throw new Error(`transaction ${receipt.hash} accepted no proof`);
+    return { ...event.acceptance, ...txOf(receipt) };
+  }
+
+  async isNullifierSpent(scopeId: bigint, nullifier: bigint): Promise<boolean> {
+    return (await this.registry.getFunction('isNullifierSpent')(scopeId, nullifier)) as boolean;
+  }
+
+  async isCommittedRoot(root: bigint): Promise<boolean> {
+    return (await this.registry.getFunction('isCommittedRoot')(root)) as boolean;
+  }
+
+  async latestBlock(): Promise<number> {
+    return Number(await this.provider.send('eth_blockNumber', []));
+  }
+
+  async events(fromBlock: number, toBlock: number): Promise<CohortChainEvent[]> {
+    if (toBlock < fromBlock) return [];
+    const logs = await this.provider.getLogs({
+      address: this.contract,
+      topics: [Object.values(topics)],
+      fromBlock,
+      toBlock,
+    });
+    return this.decode(logs);
+  }
+
+  private logs(filter: (string | null)[]): Promise<Log[]> {
+    return this.provider.getLogs({ address: this.contract, topics: filter, fromBlock: this.fromBlock, toBlock: 'latest' });
+  }
+
+  private async send(method: string, args: unknown[]): Promise<TransactionReceipt> {
+    if (!this.sender) throw new Error('this CohortRegistry port is read-only: it was opened without a member key');
+    try {
+      return await this.sender.send(this.contract, cohortRegistryInterface.encodeFunctionData(method, args));
+    } catch (error) {
+      const decoded = decodeRevert(error, cohortRegistryInterface);
+      if (decoded?.name.startsWith(ERROR_PREFIX)) {
+        throw new CohortRejectedError(decoded.name.slice(ERROR_PREFIX.length), [...decoded.args]);
+      }
+      throw error;
+    }
+  }
+
+  private decode(logs: readonly Log[]): CohortChainEvent[] {
+    const out: CohortChainEvent[] = [];
+    for (const log of logs) {
+      if (log.address.toLowerCase() !== this.contract) continue;
+      const parsed = cohortRegistryInterface.parseLog(log);
+      if (!parsed) continue;
+      const at = { txHash: lower(log.transactionHash), blockNumber: log.blockNumber };
+      const a = parsed.args;
+      switch (parsed.name) {
+        case 'RecordsCommitted':
+          out.push({
+            kind: 'committed',
+            commitment: {
+              member: lower(a.member),
+              epoch: a.epoch as bigint,
+              root: a.root as bigint,
+              recordCount: Number(a.recordCount),
+              chunkRoots: [...(a.chunkRoots as bigint[])],
+              ...at,
+            },
+          });
+          break;
+        case 'QueryPosted':
+          out.push({
+            kind: 'query',
+            query: {
+              queryId: a.queryId as bigint,
+              researcher: lower(a.researcher),
+              criteriaHash: a.criteriaHash as bigint,
+              minCellSize: Number(a.minCellSize),
+              deadline: Number(a.deadline),
+              criteria: a.criteria as string,
+              ...at,
+            },
+          });
+          break;
+        case 'AnswerPosted':
+          out.push({
+            kind: 'answer',
+            answer: {
+              queryId: a.queryId as bigint,
+              member: lower(a.member),
+              epoch: a.epoch as bigint,
+              releasedCount: Number(a.releasedCount),
+              belowMinimum: a.belowMinimum as boolean,
+              ...at,
+            },
+          });
+          break;
+        case 'TrialRegistered':
+          out.push({ kind: 'trial', scopeId: a.scopeId as bigint, criteriaHash: a.criteriaHash as bigint, registeredBy: lower(a.registeredBy), ...at });
+          break;
+        case 'EligibilityAccepted':
+          out.push({
+            kind: 'eligibility',
+            acceptance: { scopeId: a.scopeId as bigint, nullifier: a.nullifier as bigint, root: a.root as bigint, acceptedBy: lower(a.acceptedBy) },
+            ...at,
+          });
+          break;
+      }
+    }
+    return out;
+  }
+}
+
+function solidityProof(proof: ProofCalldata): SolidityProof {
+  return { a: proof.a, b: proof.b, c: proof.c, signals: proof.signals };
+}
+
+function proofOf(p: SolidityProof): ProofCalldata {
+  return {
+    a: [p.a[0]!, p.a[1]!],
+    b: [
+      [p.b[0]![0]!, p.b[0]![1]!],
+      [p.b[1]![0]!, p.b[1]![1]!],
+    ],
+    c: [p.c[0]!, p.c[1]!],
+    signals: [...p.signals],
+  };
+}
+
+function txOf(receipt: TransactionReceipt): CohortTx {
+  return { txHash: lower(receipt.hash), blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
+}
+
+function lower(value: unknown): Hex {
+  return String(value).toLowerCase() as Hex;
+}
