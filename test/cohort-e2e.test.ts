@@ -42,7 +42,7 @@ const TRIAL: CohortCriteria = [{ field: 'hba1c', op: 'gte', value: 6.5 }, { hasA
 const MIN_CELL = 10;
 /** Generated patients per hospital and how many of them get a matching diagnosis. */
 const GENERATED = [
-  { patients: 12, matching: 11 },
+  { patients: 11, matching: 10 },
   { patients: 18, matching: 11 },
   { patients: 6, matching: 3 },
 ];
