@@ -34,6 +34,7 @@ declare module 'snarkjs' {
       zkey: FileRef,
       logger?: Logger,
     ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    prove(zkey: FileRef, witness: FileRef, logger?: Logger): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
     verify(vkey: VerificationKey, publicSignals: string[], proof: Groth16Proof, logger?: Logger): Promise<boolean>;
     exportSolidityCallData(proof: Groth16Proof, publicSignals: string[]): Promise<string>;
   };
@@ -60,6 +61,14 @@ declare module 'snarkjs' {
   export const curves: {
     getCurveFromName(name: string): Promise<unknown>;
   };
+}
+
+declare module 'circom_runtime' {
+  export interface WitnessCalculator {
+    /** The witness in the .wtns binary format snarkjs and the native prover read. */
+    calculateWTNSBin(input: Record<string, unknown>, sanityCheck: boolean | 0 | 1): Promise<Uint8Array>;
+  }
+  export function WitnessCalculatorBuilder(wasm: Uint8Array, options?: Record<string, unknown>): Promise<WitnessCalculator>;
 }
 
 declare module 'circomlibjs' {
