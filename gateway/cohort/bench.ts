@@ -1,8 +1,8 @@
-// Measures the cohort proofs on this machine: real Groth16 proving with the committed keys, the gas
-// of a real verifyProof transaction on anvil, and what a 10,000-patient query costs.
+// Measures the cohort proofs on this machine: real Groth16 proving with the committed keys, on the
+// native prover and on snarkjs (the baseline, same run, same witnesses), the gas of a real
+// verifyProof transaction on anvil, and a real query over 10,000 patients.
 // Run: npx tsx gateway/cohort/bench.ts
-//   BENCH_ZK_PATIENTS=N  also proves a real N-patient query
-//   BENCH_ZK_WORKERS=1   also times 2 chunks in 2 worker threads against 2 in sequence (+~40 s)
+//   BENCH_ZK_PATIENTS=N  patients in the measured query (default 10,000; 0 = project from one chunk)
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,40 +16,45 @@ import { randomRecords, T2DM } from '../../circuits/record-fixtures.js';
 import { startEmbeddedChain } from '../../network/embedded-chain.js';
 import { createEvmProvider } from '../ledger/evm/provider.js';
 import { circuitArtifacts, loadVerificationKey } from './artifacts.js';
-import { chunkInput, releaseInput, type CircuitInput } from './circuit-inputs.js';
-import { CircuitProver, verifyGroth16, type Groth16Result } from './circuit-prover.js';
-import { answerCohortQuery } from './cohort-query-prover.js';
+import { chunkInput, eligibilityInput, releaseInput, type CircuitInput } from './circuit-inputs.js';
+import { CircuitProver, verifyGroth16, type Groth16Result, type ProverBackend } from './circuit-prover.js';
+import { answerCohortQuery, type ProofTiming } from './cohort-query-prover.js';
 import { buildCohortTree, inclusionPath } from './cohort-tree.js';
 import { loadCountCommitments } from './count-commitment.js';
 import { compileCriteria, criteriaHash, type CohortCriteria } from './criteria.js';
 import { diagnosisCodeElement } from './diagnosis-code.js';
-import { identityCommitment, proveEligibility } from './eligibility-proof.js';
+import { identityCommitment } from './eligibility-proof.js';
 import { FEATURE_SCHEMA } from './feature-schema.js';
 import { loadPoseidon } from './poseidon.js';
-import { ProverPool } from './prover-pool.js';
 import { recordLeaf } from './record-encoding.js';
+import { releaseZkThreads } from './zk-toolkit.js';
 
 export interface ZkBench {
+  /** The backend of the main figures: native unless no C compiler was found. */
+  backend: ProverBackend;
   /** cohort_count constraints / chunk size: per-record cost with the fixed per-chunk part spread over the chunk. */
   constraintsPerRecord: number;
-  /** One 16-record chunk, witness + proof, keys in memory; median of 3. */
+  /** One 16-record chunk, witness + proof, keys in memory; median of 3 after a warm-up. */
   chunkProveMs: number;
   eligibilityProveMs: number;
   releaseProveMs: number;
+  /** The same chunk and eligibility witnesses proved by snarkjs: the baseline. */
+  snarkjsChunkProveMs: number;
+  snarkjsEligibilityProveMs: number;
   /** snarkjs verify of a chunk proof, median of 3. */
   verifyMs: number;
   /** gasUsed of a real CohortCountVerifier.verifyProof transaction (21k base and calldata included). */
   gasPerVerification: number;
-  /** ceil(10,000 / 16) chunks proved one after another, plus the threshold proof. */
-  projected10kQuerySeconds: number;
-  /** 2 chunks one after another (snarkjs multi-threaded), median of 3. */
-  twoChunksSequentialMs: number;
-  /** With BENCH_ZK_WORKERS: the same 2 chunks at once in 2 worker threads (ProverPool), median of 3. */
-  twoChunksWorkerThreadsMs?: number;
-  /** With BENCH_ZK_WORKERS: the projection with chunks proved 2 at a time in worker threads. */
-  projected10kQuerySecondsWorkerThreads?: number;
-  measuredQuerySeconds?: number;
-  measuredPatients?: number;
+  /** Patients of the measured query (0: none measured, the 10k figure is projected). */
+  queryPatients: number;
+  /** Wall time of the measured query: feature tree, every chunk proof (two in flight), release proof. */
+  querySeconds: number;
+  /** Average wall time a chunk added to the measured query. */
+  queryChunkMs: number;
+  /** 10,000 patients: querySeconds scaled by chunk count, or measured when queryPatients = 10,000. */
+  tenThousandPatientQuerySeconds: number;
+  /** snarkjs, projected: 625 chunks at snarkjsChunkProveMs plus the release proof. */
+  snarkjsTenThousandPatientQuerySeconds: number;
 }
 
 const QUERY: CohortCriteria = [{ field: 'hba1c', op: 'gte', value: 6.5 }, { ageAtDateBetween: { date: '2025-01-01', min: 18, max: 90 } }];
@@ -68,7 +73,7 @@ async function timeMs(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-/** The first run of each prover pays for JIT and WebAssembly compilation; it is left out. */
+/** The first run of each prover pays for JIT, WebAssembly compilation and the zkey load; it is left out. */
 async function medianOf3(run: () => Promise<unknown>): Promise<number> {
   await run();
   return median([await timeMs(run), await timeMs(run), await timeMs(run)]);
@@ -98,82 +103,92 @@ async function verificationGas(proof: Groth16Result): Promise<number> {
   }
 }
 
-/** `progress` receives one line per finished measurement (the whole run takes about a minute). */
+/** `progress` receives one line per finished measurement (the whole run takes about 5 minutes). */
 export async function benchZk(progress: (line: string) => void = () => {}): Promise<ZkBench> {
   const [hash, commitments, manifest] = await Promise.all([loadPoseidon(), loadCountCommitments(), loadManifest()]);
   const chunkSize = FEATURE_SCHEMA.tree.chunkSize;
   const compiled = compileCriteria(QUERY);
   const queryHash = criteriaHash(hash, compiled);
-  const records = randomRecords(4 * chunkSize, 2025);
-  const chunkInputs: CircuitInput[] = [0, 1].map((i) => chunkInput(compiled, queryHash, records.slice(i * chunkSize, (i + 1) * chunkSize), commitments.randomBlinding()));
-
-  const count = new CircuitProver(circuitArtifacts('cohort_count'));
-  const release = new CircuitProver(circuitArtifacts('threshold_release'));
-  const eligibility = new CircuitProver(circuitArtifacts('eligibility'));
-
-  const single: number[] = [];
-  await count.prove(chunkInputs[0]);
-  const pairs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const started = performance.now();
-    for (const input of chunkInputs) single.push(await timeMs(() => count.prove(input)));
-    pairs.push(performance.now() - started);
-  }
-  const chunkProveMs = median(single);
-  progress(`cohort_count: ${single.map((ms) => Math.round(ms)).join(', ')} ms per chunk; pairs ${pairs.map((ms) => Math.round(ms)).join(', ')} ms`);
-  const chunkProof = await count.prove(chunkInputs[0]);
-
+  const records = randomRecords(chunkSize, 2025);
+  const chunk: CircuitInput = chunkInput(compiled, queryHash, records, commitments.randomBlinding());
 
   const patient = { ...records[0], salt: identityCommitment(hash, SECRET), diagnoses: [diagnosisCodeElement(T2DM.system, T2DM.code)] };
   const cohort = [patient, ...records.slice(1)];
   const tree = buildCohortTree(hash, cohort.map((r) => recordLeaf(hash, r)));
-  const witness = { record: patient, patientSecret: SECRET, path: inclusionPath(hash, tree, 0), root: tree.root, scopeId: 7n };
-  const eligibilityProveMs = await medianOf3(() => proveEligibility(hash, eligibility, witness, [{ hasAnyDiagnosis: [T2DM] }]));
-  progress(`eligibility: ${Math.round(eligibilityProveMs)} ms`);
-
-  const aggregate = commitments.commit(20n, 5n);
-  const releaseProveMs = await medianOf3(() => release.prove(releaseInput(aggregate, 11, 20, 5n)));
-
-  const countKey = await loadVerificationKey('cohort_count');
-  const verifyMs = await medianOf3(async () => {
-    if (!(await verifyGroth16(countKey, chunkProof))) throw new Error('a fresh chunk proof did not verify');
+  const eligibilityCriteria = compileCriteria([{ hasAnyDiagnosis: [T2DM] }]);
+  const eligibility: CircuitInput = eligibilityInput(eligibilityCriteria, criteriaHash(hash, eligibilityCriteria), {
+    record: patient,
+    patientSecret: SECRET,
+    path: inclusionPath(hash, tree, 0),
+    root: tree.root,
+    scopeId: 7n,
   });
-  const gasPerVerification = await verificationGas(chunkProof);
-  progress(`threshold_release ${Math.round(releaseProveMs)} ms; verify ${verifyMs.toFixed(1)} ms; verifyProof gas ${gasPerVerification}`);
 
-  const chunks = Math.ceil(PATIENTS / chunkSize);
-  const result: ZkBench = {
-    constraintsPerRecord: Math.round(manifest.circuits.cohort_count.constraints / chunkSize),
-    chunkProveMs: Math.round(chunkProveMs),
-    eligibilityProveMs: Math.round(eligibilityProveMs),
-    releaseProveMs: Math.round(releaseProveMs),
-    verifyMs: Math.round(verifyMs * 10) / 10,
-    gasPerVerification,
-    projected10kQuerySeconds: Math.round((chunks * chunkProveMs + releaseProveMs) / 1000),
-    twoChunksSequentialMs: Math.round(median(pairs)),
+  const provers = {
+    count: new CircuitProver(circuitArtifacts('cohort_count')),
+    release: new CircuitProver(circuitArtifacts('threshold_release')),
+    eligibility: new CircuitProver(circuitArtifacts('eligibility')),
   };
+  const baseline = {
+    count: new CircuitProver(circuitArtifacts('cohort_count'), 'snarkjs'),
+    eligibility: new CircuitProver(circuitArtifacts('eligibility'), 'snarkjs'),
+  };
+  try {
+    const backend = await provers.count.backend();
+    const chunkProveMs = await medianOf3(() => provers.count.prove(chunk));
+    const eligibilityProveMs = await medianOf3(() => provers.eligibility.prove(eligibility));
+    const releaseProveMs = await medianOf3(() => provers.release.prove(releaseInput(commitments.commit(20n, 5n), 11, 20, 5n)));
+    progress(`${backend}: chunk ${Math.round(chunkProveMs)} ms, eligibility ${Math.round(eligibilityProveMs)} ms, release ${Math.round(releaseProveMs)} ms`);
+    const snarkjsChunkProveMs = await medianOf3(() => baseline.count.prove(chunk));
+    const snarkjsEligibilityProveMs = await medianOf3(() => baseline.eligibility.prove(eligibility));
+    progress(`snarkjs: chunk ${Math.round(snarkjsChunkProveMs)} ms, eligibility ${Math.round(snarkjsEligibilityProveMs)} ms`);
 
-  if (process.env.BENCH_ZK_WORKERS === '1') {
-    const pool = await ProverPool.start(circuitArtifacts('cohort_count'), 2);
-    try {
-      const pairMs = await medianOf3(() => Promise.all(chunkInputs.map((input) => pool.prove(input))));
-      result.twoChunksWorkerThreadsMs = Math.round(pairMs);
-      result.projected10kQuerySecondsWorkerThreads = Math.round((Math.ceil(chunks / 2) * pairMs + releaseProveMs) / 1000);
-    } finally {
-      await pool.close();
+    const chunkProof = await provers.count.prove(chunk);
+    const countKey = await loadVerificationKey('cohort_count');
+    const verifyMs = await medianOf3(async () => {
+      if (!(await verifyGroth16(countKey, chunkProof))) throw new Error('a fresh chunk proof did not verify');
+    });
+    const gasPerVerification = await verificationGas(chunkProof);
+    progress(`verify ${verifyMs.toFixed(1)} ms; verifyProof gas ${gasPerVerification}`);
+
+    const tenThousandChunks = Math.ceil(PATIENTS / chunkSize);
+    const queryPatients = Number(process.env.BENCH_ZK_PATIENTS ?? PATIENTS);
+    let querySeconds = 0;
+    let queryChunkMs = chunkProveMs;
+    if (queryPatients > 0) {
+      const population = randomRecords(queryPatients, 7);
+      const timing: ProofTiming = { chunkSeconds: [], releaseSeconds: 0 };
+      const started = performance.now();
+      const answer = await answerCohortQuery({ hash, commitments, count: provers.count, release: provers.release }, population, QUERY, 11, timing);
+      querySeconds = (performance.now() - started) / 1000;
+      queryChunkMs = (1000 * timing.chunkSeconds.reduce((a, b) => a + b, 0)) / timing.chunkSeconds.length;
+      if (!(await verifyGroth16(countKey, answer.chunks.at(-1)!))) throw new Error('the last chunk proof of the measured query did not verify');
+      progress(`query over ${queryPatients} patients: ${querySeconds.toFixed(1)} s (${answer.chunks.length} chunks, ${Math.round(queryChunkMs)} ms each)`);
     }
-    progress(`2 chunks in 2 worker threads: ${result.twoChunksWorkerThreadsMs} ms (in sequence: ${result.twoChunksSequentialMs} ms)`);
-  }
+    const queryChunks = Math.ceil(queryPatients / chunkSize);
+    const tenThousandPatientQuerySeconds =
+      queryPatients === PATIENTS ? querySeconds : queryPatients > 0 ? (querySeconds * tenThousandChunks) / queryChunks : (tenThousandChunks * chunkProveMs + releaseProveMs) / 1000;
 
-  const patients = Number(process.env.BENCH_ZK_PATIENTS ?? 0);
-  if (patients > 0) {
-    const population = randomRecords(patients, 7);
-    const started = performance.now();
-    await answerCohortQuery({ hash, commitments, count, release }, population, QUERY, 11);
-    result.measuredQuerySeconds = Math.round((performance.now() - started) / 100) / 10;
-    result.measuredPatients = patients;
+    return {
+      backend,
+      constraintsPerRecord: Math.round(manifest.circuits.cohort_count.constraints / chunkSize),
+      chunkProveMs: Math.round(chunkProveMs),
+      eligibilityProveMs: Math.round(eligibilityProveMs),
+      releaseProveMs: Math.round(releaseProveMs),
+      snarkjsChunkProveMs: Math.round(snarkjsChunkProveMs),
+      snarkjsEligibilityProveMs: Math.round(snarkjsEligibilityProveMs),
+      verifyMs: Math.round(verifyMs * 10) / 10,
+      gasPerVerification,
+      queryPatients,
+      querySeconds: Math.round(querySeconds * 10) / 10,
+      queryChunkMs: Math.round(queryChunkMs),
+      tenThousandPatientQuerySeconds: Math.round(tenThousandPatientQuerySeconds),
+      snarkjsTenThousandPatientQuerySeconds: Math.round((tenThousandChunks * snarkjsChunkProveMs + releaseProveMs) / 1000),
+    };
+  } finally {
+    await Promise.all([...Object.values(provers), ...Object.values(baseline)].map((p) => p.close()));
+    await releaseZkThreads();
   }
-  return result;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -4,6 +4,7 @@ import * as snarkjs from 'snarkjs';
 import type { Groth16Proof, VerificationKey } from 'snarkjs';
 import type { CircuitArtifacts } from './artifacts.js';
 import type { CircuitInput } from './circuit-inputs.js';
+import { NativeGroth16Prover } from './native-groth16.js';
 
 export interface Groth16Result {
   proof: Groth16Proof;
@@ -11,51 +12,105 @@ export interface Groth16Result {
   publicSignals: string[];
 }
 
-interface Loaded {
-  witness: WitnessCalculator;
-  zkey: Uint8Array;
+/**
+ * native: circuits/native-prover, about 10x faster than snarkjs on this machine (docs/zk.md).
+ * snarkjs: its WebAssembly prover, the fallback where no C compiler is available.
+ */
+export type ProverBackend = 'native' | 'snarkjs';
+
+/** CARELEDGER_ZK_PROVER picks the backend; `auto` (the default) is native when it builds. */
+export function configuredBackend(value: string | undefined = process.env.CARELEDGER_ZK_PROVER): ProverBackend | 'auto' {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'native' || value === 'snarkjs') return value;
+  throw new Error(`CARELEDGER_ZK_PROVER must be auto, native or snarkjs, not ${JSON.stringify(value)}`);
 }
 
+type Engine = { backend: 'native'; native: NativeGroth16Prover } | { backend: 'snarkjs'; zkey: Uint8Array };
+
+const fallbackWarned = new Set<string>();
+
 /**
- * Groth16 prover for one circuit. The witness generator is compiled and the zkey read once and
- * kept in memory: a cohort query proves hundreds of chunks, and snarkjs's fullProve compiles the
- * 7 MB witness WASM again for every proof (about 250 ms a chunk on this machine).
- * Proofs are made one at a time: the witness calculator owns one WebAssembly memory, and
- * snarkjs already spreads each proof over every core.
+ * Groth16 prover for one circuit: circom's witness calculator, then the native prover or snarkjs.
+ * The witness WASM is compiled once (snarkjs's fullProve compiles its 7 MB again for every
+ * proof) and the zkey is read once.
+ *
+ * Witnesses are computed one at a time on this thread and proofs are made one at a time by the
+ * backend, but the two queues are separate: while the native prover works on one chunk, the
+ * witness of the next is computed, so a caller that keeps two proofs in flight hides witness
+ * generation almost entirely.
  */
 export class CircuitProver {
-  private loaded: Promise<Loaded> | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private calculator: Promise<WitnessCalculator> | undefined;
+  private engine: Promise<Engine> | undefined;
+  private witnessTail: Promise<unknown> = Promise.resolve();
+  private proofTail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly artifacts: CircuitArtifacts) {}
+  constructor(
+    private readonly artifacts: CircuitArtifacts,
+    private readonly requested: ProverBackend | 'auto' = configuredBackend(),
+  ) {}
+
+  /** The backend that proves, settled on first use. */
+  async backend(): Promise<ProverBackend> {
+    return (await this.loadEngine()).backend;
+  }
 
   prove(input: CircuitInput): Promise<Groth16Result> {
-    const run = this.tail.then(() => this.proveNow(input));
-    this.tail = run.catch(() => undefined);
+    const engine = this.loadEngine();
+    const wtns = this.witness(input);
+    const proof = Promise.all([wtns, this.proofTail]).then(async ([bytes]) => {
+      const loaded = await engine;
+      if (loaded.backend === 'native') return loaded.native.prove(bytes);
+      return snarkjs.groth16.prove({ type: 'mem', data: loaded.zkey }, { type: 'mem', data: bytes });
+    });
+    this.proofTail = proof.catch(() => undefined);
+    return proof;
+  }
+
+  /** The witness in .wtns form. */
+  witness(input: CircuitInput): Promise<Uint8Array> {
+    const run = this.witnessTail.then(async () => (await this.loadCalculator()).calculateWTNSBin(input, 0));
+    this.witnessTail = run.catch(() => undefined);
     return run;
   }
 
-  /** The witness in .wtns form, for a prover that reads it directly. */
-  async witness(input: CircuitInput): Promise<Uint8Array> {
-    const { witness } = await this.load();
-    return witness.calculateWTNSBin(input, 0);
+  /** Stops the native sidecar, if one runs; the prover starts a new one if used again. */
+  async close(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    const loaded = await engine?.catch(() => undefined);
+    if (loaded?.backend === 'native') await loaded.native.close();
   }
 
-  private async proveNow(input: CircuitInput): Promise<Groth16Result> {
-    const { zkey } = await this.load();
-    const wtns = await this.witness(input);
-    return snarkjs.groth16.prove({ type: 'mem', data: zkey }, { type: 'mem', data: wtns });
-  }
-
-  private load(): Promise<Loaded> {
-    this.loaded ??= (async () => {
-      const [wasm, zkey] = await Promise.all([readFile(this.artifacts.wasm), readFile(this.artifacts.zkey)]);
-      return { witness: await WitnessCalculatorBuilder(wasm), zkey };
-    })();
-    this.loaded.catch(() => {
-      this.loaded = undefined;
+  private loadCalculator(): Promise<WitnessCalculator> {
+    this.calculator ??= readFile(this.artifacts.wasm).then((wasm) => WitnessCalculatorBuilder(wasm));
+    this.calculator.catch(() => {
+      this.calculator = undefined;
     });
-    return this.loaded;
+    return this.calculator;
+  }
+
+  private loadEngine(): Promise<Engine> {
+    this.engine ??= this.startEngine();
+    this.engine.catch(() => {
+      this.engine = undefined;
+    });
+    return this.engine;
+  }
+
+  private async startEngine(): Promise<Engine> {
+    if (this.requested !== 'snarkjs') {
+      try {
+        return { backend: 'native', native: await NativeGroth16Prover.start(this.artifacts.zkey) };
+      } catch (error) {
+        if (this.requested === 'native') throw error;
+        if (!fallbackWarned.has(this.artifacts.zkey)) {
+          fallbackWarned.add(this.artifacts.zkey);
+          console.warn(`careledger: proving ${this.artifacts.zkey} with snarkjs (about 10x slower): ${(error as Error).message}`);
+        }
+      }
+    }
+    return { backend: 'snarkjs', zkey: await readFile(this.artifacts.zkey) };
   }
 }
 

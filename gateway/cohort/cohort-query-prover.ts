@@ -39,7 +39,8 @@ export interface ProofTiming {
 
 /**
  * Proves a cohort query over all of a hospital's records (in leaf order, i.e. the order they
- * were committed in). Chunks are proved one after another: snarkjs already uses every core.
+ * were committed in). Two chunks are in flight at a time: the prover computes the next chunk's
+ * witness on this thread while the current proof runs (see CircuitProver).
  */
 export async function answerCohortQuery(
   provers: CohortQueryProvers,
@@ -52,17 +53,27 @@ export async function answerCohortQuery(
   const hash = criteriaHash(provers.hash, compiled);
   const tree = buildCohortTree(provers.hash, records.map((r) => recordLeaf(provers.hash, r)));
   const size = FEATURE_SCHEMA.tree.chunkSize;
+  const chunkCount = Math.ceil(records.length / size);
+  const blindings = Array.from({ length: chunkCount }, () => provers.commitments.randomBlinding());
+  const prove = (index: number): Promise<Groth16Result> =>
+    provers.count.prove(chunkInput(compiled, hash, records.slice(index * size, (index + 1) * size), blindings[index]!));
+
   const chunks: ChunkAnswer[] = [];
   let aggregate: CommitmentPoint = provers.commitments.identity;
   let blindingSum = 0n;
-  for (let index = 0; index * size < records.length; index++) {
-    const blinding = provers.commitments.randomBlinding();
-    const started = performance.now();
-    const result = await provers.count.prove(chunkInput(compiled, hash, records.slice(index * size, (index + 1) * size), blinding));
-    timing?.chunkSeconds.push((performance.now() - started) / 1000);
+  let next = chunkCount > 0 ? prove(0) : undefined;
+  let finished = performance.now();
+  for (let index = 0; index < chunkCount; index++) {
+    const current = next!;
+    next = index + 1 < chunkCount ? prove(index + 1) : undefined;
+    // A failed lookahead must not go unhandled while this chunk is awaited; it is thrown when its turn comes.
+    next?.catch(() => undefined);
+    const result = await current;
+    timing?.chunkSeconds.push((performance.now() - finished) / 1000);
+    finished = performance.now();
     chunks.push({ index, ...result });
     aggregate = provers.commitments.add(aggregate, [BigInt(result.publicSignals[0]), BigInt(result.publicSignals[1])]);
-    blindingSum = (blindingSum + blinding) % provers.commitments.subOrder;
+    blindingSum = (blindingSum + blindings[index]!) % provers.commitments.subOrder;
   }
   // The total the circuits committed to; if TS and circuit semantics ever disagreed, the
   // release proof would fail to open the aggregate instead of releasing a wrong number.
