@@ -74,3 +74,17 @@ describe('adapter configuration', () => {
     expect(() => adapters({ SUBSCRIPTIONS_FILE: file })).toThrow(/must hold a JSON array/);
   });
 });
+
+describe('zero-knowledge prover setting', () => {
+  const zkProver = (env: Record<string, string>) => loadConfig({ DATA_DIR: dir, ...env }, dir).zkProver;
+
+  it('defaults to auto and accepts the named backends', () => {
+    expect(zkProver({})).toBe('auto');
+    expect(zkProver({ CARELEDGER_ZK_PROVER: 'native' })).toBe('native');
+    expect(zkProver({ CARELEDGER_ZK_PROVER: 'snarkjs' })).toBe('snarkjs');
+  });
+
+  it('refuses anything else at start', () => {
+    expect(() => zkProver({ CARELEDGER_ZK_PROVER: 'rapidsnark' })).toThrow(/CARELEDGER_ZK_PROVER must be auto, native or snarkjs/);
+  });
+});

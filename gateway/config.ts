@@ -32,6 +32,8 @@ export interface NodeConfig {
   bodyLimitBytes: number;
   /** Worker threads for full R4 validation; 0 validates on the main thread. */
   r4ValidationWorkers: number;
+  /** Cohort and eligibility proofs: the native prover when it builds (auto), or one named. */
+  zkProver: 'auto' | 'native' | 'snarkjs';
   logLevel: string;
   secrets: { masterKeyHex?: string; memberPrivateKey?: string; keystorePassword?: string };
   /** EHR integration; each adapter is off (null / empty) unless configured. Bulk $export is always on. */
@@ -107,6 +109,12 @@ export const DEFAULT_SYNC_TYPES = [
   'Immunization',
 ];
 
+function zkProverSetting(value: string | undefined): NodeConfig['zkProver'] {
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'auto' || value === 'native' || value === 'snarkjs') return value;
+  throw new ConfigError(`CARELEDGER_ZK_PROVER must be auto, native or snarkjs, got "${value}"`);
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -144,6 +152,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
     },
     bodyLimitBytes: integer(env, 'FHIR_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     r4ValidationWorkers: integer(env, 'R4_VALIDATION_WORKERS', Math.max(1, availableParallelism() - 1), 0, 64),
+    zkProver: zkProverSetting(env.CARELEDGER_ZK_PROVER),
     logLevel: env.LOG_LEVEL ?? 'info',
     secrets: {
       masterKeyHex: env.CARELEDGER_MASTER_KEY,
