@@ -1,6 +1,7 @@
 // CohortRegistry on a real anvil with real Groth16 proofs from the committed circuit artifacts:
-// 24 records (two chunks) proved once, then reused, tampered with, for every custom error.
-import { type BaseContract, ContractFactory, id } from 'ethers';
+// 24 records (two chunks) proved once, then reused, tampered with, for every custom error, in
+// one-transaction answers (postAnswer) and answers in several (postAnswerChunks, finishAnswer).
+import { type BaseContract, ContractFactory, id, toQuantity } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomRecords, T2DM } from '../../circuits/record-fixtures.js';
 import { circuitArtifacts } from '../../gateway/cohort/artifacts.js';
@@ -249,6 +250,96 @@ describe('CohortRegistry', () => {
       await fixture().provider.send('evm_increaseTime', [60]);
       await fixture().provider.send('evm_mine', []);
       await expectRevert((await as(1)).postAnswer(queryId, 1, chunks, release), iface, 'CohortRegistryQueryClosed', [queryId, deadline]);
+    });
+  });
+
+  describe('postAnswerChunks and finishAnswer', () => {
+    const progressOf = async (queryId: bigint, member: Hex) => {
+      const p = await registry.answerProgress(queryId, member);
+      return { epoch: p.epoch as bigint, nextIndex: p.nextIndex as bigint };
+    };
+
+    it('posts an answer in several transactions with the same AnswerPosted as postAnswer', async () => {
+      const queryId = await postQuery(QUERY, FLOOR);
+      const hospital = await as(1);
+      const first = await mined(hospital.postAnswerChunks(queryId, 1, 0, [chunks[0]]));
+      expect(eventsOf(first, iface)).toEqual([event('AnswerChunksPosted', queryId, A, 1, 0, 1)]);
+      expect(await progressOf(queryId, A)).toEqual({ epoch: 1n, nextIndex: 1n });
+      const second = await mined(hospital.postAnswerChunks(queryId, 1, 1, [chunks[1]]));
+      expect(eventsOf(second, iface)).toEqual([event('AnswerChunksPosted', queryId, A, 1, 1, 1)]);
+      const finished = await mined(hospital.finishAnswer(queryId, release));
+      expect(eventsOf(finished, iface)).toEqual([event('AnswerPosted', queryId, A, 1, total, false)]);
+      console.info(`postAnswerChunks (1 chunk): first ${first.gasUsed} gas, next ${second.gasUsed} gas; finishAnswer: ${finished.gasUsed} gas`);
+      const stored = await registry.getAnswer(queryId, A);
+      expect([stored.epoch, stored.releasedCount, stored.belowMinimum]).toEqual([1n, BigInt(total), false]);
+      expect(await progressOf(queryId, A)).toEqual({ epoch: 0n, nextIndex: 0n });
+      await expectRevert(hospital.postAnswerChunks(queryId, 1, 0, [chunks[0]]), iface, 'CohortRegistryAlreadyAnswered', [queryId, A]);
+      await expectRevert(hospital.finishAnswer(queryId, release), iface, 'CohortRegistryAlreadyAnswered', [queryId, A]);
+      await expectRevert(hospital.postAnswer(queryId, 1, chunks, release), iface, 'CohortRegistryAlreadyAnswered', [queryId, A]);
+    });
+
+    it('takes chunks strictly in order, of one epoch, no more than committed, and finishes only when all are in', async () => {
+      const queryId = await postQuery(QUERY, FLOOR);
+      const hospital = await as(1);
+      await expectRevert(hospital.finishAnswer(queryId, release), iface, 'CohortRegistryAnswerIncomplete', [queryId, A, 0, 0]);
+      await expectRevert(hospital.postAnswerChunks(queryId, 1, 1, [chunks[1]]), iface, 'CohortRegistryChunkIndexMismatch', [queryId, A, 0, 1]);
+      await mined(hospital.postAnswerChunks(queryId, 1, 0, [chunks[0]]));
+      await expectRevert(hospital.postAnswerChunks(queryId, 1, 0, [chunks[0]]), iface, 'CohortRegistryChunkIndexMismatch', [queryId, A, 1, 0]);
+      await expectRevert(hospital.postAnswerChunks(queryId, 1, 2, [chunks[1]]), iface, 'CohortRegistryChunkIndexMismatch', [queryId, A, 1, 2]);
+      await expectRevert(hospital.postAnswerChunks(queryId, 1, 1, [chunks[1], chunks[1]]), iface, 'CohortRegistryChunkProofCount', [2, 3]);
+      await expectRevert(hospital.finishAnswer(queryId, release), iface, 'CohortRegistryAnswerIncomplete', [queryId, A, 1, 2]);
+
+      // A commits epoch 2 (48 chunk roots, all chunk 0's, for the gas figure below); the answer under way stays on epoch 1.
+      const latest = (await registry.latestEpoch(A)) as bigint;
+      const many = Array.from({ length: 48 }, () => chunks[0]!);
+      await mined(hospital.commitRecords(latest + 1n, tree.root, 48 * 16, many.map((c) => c.signals[2])));
+      await expectRevert(hospital.postAnswerChunks(queryId, latest + 1n, 1, [chunks[1]]), iface, 'CohortRegistryAnswerEpochMismatch', [queryId, A, 1, latest + 1n]);
+      const other = await postQuery(QUERY, FLOOR);
+      // Sent raw: the fixture's signer caps gas at 10M, and an estimate would execute the batch many times.
+      const data = iface.encodeFunctionData('postAnswerChunks', [other, latest + 1n, 0, many]);
+      const big = await mined(fixture().provider.send('eth_sendTransaction', [{ from: addr(1), to: await registry.getAddress(), data, gas: toQuantity(20_000_000) }]).then((h: string) => ({ hash: h })));
+      expect(big.status).toBe(1);
+      console.info(`postAnswerChunks (48 chunks, first batch): ${big.gasUsed} gas`);
+
+      // A batch that reverts stores nothing: the hospital posts it again from the same index.
+      const badChunk = { ...chunks[1]!, a: [chunks[1]!.a[0], chunks[1]!.a[1] + 1n] as [bigint, bigint] };
+      await expectRevert(hospital.postAnswerChunks(queryId, 1, 1, [badChunk]), iface, 'CohortRegistryInvalidChunkProof', [1]);
+      expect(await progressOf(queryId, A)).toEqual({ epoch: 1n, nextIndex: 1n });
+      await mined(hospital.postAnswerChunks(queryId, 1, 1, [chunks[1]]));
+
+      const changedCount = { ...release, signals: [release.signals[0]! + 1n, ...release.signals.slice(1)] };
+      await expectRevert(hospital.finishAnswer(queryId, changedCount), iface, 'CohortRegistryInvalidReleaseProof');
+      const movedAggregate = { ...release, signals: [release.signals[0]!, release.signals[1]! + 1n, ...release.signals.slice(2)] };
+      await expectRevert(hospital.finishAnswer(queryId, movedAggregate), iface, 'CohortRegistryAggregateMismatch', [
+        release.signals[1],
+        release.signals[2],
+        release.signals[1]! + 1n,
+        release.signals[2],
+      ]);
+      const finished = await mined(hospital.finishAnswer(queryId, release));
+      expect(eventsOf(finished, iface)).toEqual([event('AnswerPosted', queryId, A, 1, total, false)]);
+    });
+
+    it('finds chunks over other chunk roots at finishAnswer, and checks criteria, cell size and the caller', async () => {
+      const queryId = await postQuery(QUERY, FLOOR);
+      // B commits other chunk roots and posts A's chunk proofs: each verifies, the chain does not match.
+      const roots = chunkRoots(tree);
+      const epochB = ((await registry.latestEpoch(B)) as bigint) + 1n;
+      await mined((await as(2)).commitRecords(epochB, tree.root + 2n, 24, [roots[0]!, roots[1]! + 1n]));
+      await mined((await as(2)).postAnswerChunks(queryId, epochB, 0, chunks));
+      await expectRevert((await as(2)).finishAnswer(queryId, release), iface, 'CohortRegistryChunkRootsMismatch', [B, epochB]);
+
+      const otherQuery = await postQuery(OTHER, FLOOR);
+      await expectRevert((await as(1)).postAnswerChunks(otherQuery, 1, 0, chunks), iface, 'CohortRegistryCriteriaMismatch', [queryHash(OTHER), queryHash(QUERY)]);
+      const strict = await postQuery(QUERY, FLOOR + 1);
+      await mined((await as(1)).postAnswerChunks(strict, 1, 0, chunks));
+      await expectRevert((await as(1)).finishAnswer(strict, release), iface, 'CohortRegistryMinCellSizeMismatch', [FLOOR + 1, FLOOR]);
+
+      await expectRevert((await as(3)).postAnswerChunks(queryId, 1, 0, chunks), iface, 'CohortRegistryNotHospital', [addr(3)]);
+      await expectRevert((await as(3)).finishAnswer(queryId, release), iface, 'CohortRegistryNotHospital', [addr(3)]);
+      await expectRevert((await as(1)).postAnswerChunks(999, 1, 0, chunks), iface, 'CohortRegistryUnknownQuery', [999]);
+      await expectRevert((await as(1)).finishAnswer(999, release), iface, 'CohortRegistryUnknownQuery', [999]);
+      await expectRevert((await as(1)).postAnswerChunks(queryId, 77, 0, chunks), iface, 'CohortRegistryUnknownEpoch', [A, 77]);
     });
   });
 

@@ -14,7 +14,7 @@ export interface AnswerAudit {
   txHash: Hex;
   /** The AnswerPosted event exists only for answers whose proofs the contract verified. */
   verifiedOnChain: true;
-  /** Re-checked here from the chain alone: proofs from the calldata, roots from RecordsCommitted. */
+  /** Re-checked here from the chain alone: proofs from the answer's calldata, roots from RecordsCommitted. */
   verifiedOffChain: boolean;
   /** Why the offline check failed. */
   reason?: string;
@@ -22,7 +22,8 @@ export interface AnswerAudit {
 
 /**
  * Re-verifies an answer without trusting the hospital or the contract: the proofs are read back
- * from the answer's transaction, the committed root and chunk roots from the hospital's
+ * from the answer's transactions (one postAnswer, or the chunk batches and finishAnswer of a large
+ * answer), the committed root and chunk roots from the hospital's
  * RecordsCommitted event, and the criteria from the query's own event. This adds what the
  * contract does not do (rebuilding the Poseidon root from the chunk roots) and re-runs every
  * Groth16 verification with snarkjs against the committed verification keys.

@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { CohortPort, Hex, MemberPort } from '../ledger/ports.js';
 import type { Db } from '../store/database.js';
 import type { ResourceService } from '../store/service.js';
+import { AnswerBlindings } from './answer-blindings.js';
 import { cohortRoutes } from './cohort-routes.js';
 import { CohortService } from './cohort-service.js';
 import { CohortQueryWorker } from './query-worker.js';
@@ -42,7 +43,14 @@ export async function startCohortCapability(options: CohortCapabilityOptions): P
   const service = new CohortService({ db: options.db, store: options.store, masterKey: options.masterKey, cohorts: options.cohorts, memberId: options.self.memberId, zk });
   const hospital = await options.members.hasRole(options.self.signer, 'HOSPITAL');
   const worker = hospital
-    ? new CohortQueryWorker({ cohorts: options.cohorts, memberId: options.self.memberId, committer: service.committer, zk, intervalMs: options.pollIntervalMs ?? 1000 })
+    ? new CohortQueryWorker({
+        cohorts: options.cohorts,
+        memberId: options.self.memberId,
+        committer: service.committer,
+        blindings: new AnswerBlindings(options.masterKey),
+        zk,
+        intervalMs: options.pollIntervalMs ?? 1000,
+      })
     : null;
   return {
     service,

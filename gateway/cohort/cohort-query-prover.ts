@@ -40,7 +40,9 @@ export interface ProofTiming {
 /**
  * Proves a cohort query over all of a hospital's records (in leaf order, i.e. the order they
  * were committed in). Two chunks are in flight at a time: the prover computes the next chunk's
- * witness on this thread while the current proof runs (see CircuitProver).
+ * witness on this thread while the current proof runs (see CircuitProver). `blinding` gives each
+ * chunk commitment's blinding (random by default); a node derives them (AnswerBlindings) so that
+ * proving again after a restart reproduces the commitments of chunks already on chain.
  */
 export async function answerCohortQuery(
   provers: CohortQueryProvers,
@@ -48,13 +50,14 @@ export async function answerCohortQuery(
   criteria: CohortCriteria,
   minCellSize: number,
   timing?: ProofTiming,
+  blinding: (index: number) => bigint = () => provers.commitments.randomBlinding(),
 ): Promise<CohortAnswer> {
   const compiled = compileCriteria(criteria);
   const hash = criteriaHash(provers.hash, compiled);
   const tree = buildCohortTree(provers.hash, records.map((r) => recordLeaf(provers.hash, r)));
   const size = FEATURE_SCHEMA.tree.chunkSize;
   const chunkCount = Math.ceil(records.length / size);
-  const blindings = Array.from({ length: chunkCount }, () => provers.commitments.randomBlinding());
+  const blindings = Array.from({ length: chunkCount }, (_, index) => blinding(index));
   const prove = (index: number): Promise<Groth16Result> =>
     provers.count.prove(chunkInput(compiled, hash, records.slice(index * size, (index + 1) * size), blindings[index]!));
 

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { CohortRejectedError } from '../ledger/cohort-errors.js';
 import type { CohortPort, CohortQueryRecord, Hex } from '../ledger/ports.js';
+import type { AnswerBlindings } from './answer-blindings.js';
 import { answerCohortQuery } from './cohort-query-prover.js';
 import { compileCriteria, criteriaHash, validateCriteria } from './criteria.js';
 import type { EpochCommitter } from './epoch-committer.js';
@@ -14,6 +15,8 @@ export interface QueryWorkerOptions {
   cohorts: CohortPort;
   memberId: Hex;
   committer: EpochCommitter;
+  /** Chunk blindings derived from the node's key, so that an answer interrupted mid-way can be completed. */
+  blindings: AnswerBlindings;
   zk: () => Promise<ZkToolkit>;
   intervalMs: number;
   now?: () => number;
@@ -29,7 +32,9 @@ export type QueryOutcome =
  * records if they changed, proves chunk by chunk and posts the answer. One query at a time: the
  * prover already uses every core, and the event loop gets a turn between chunks. After a restart
  * the scan starts again from the first block: answered and closed queries are skipped cheaply,
- * and a query seen but not yet answered before the restart is not lost.
+ * and a query seen but not yet answered before the restart is not lost; a large answer posted in
+ * part before the restart is proved again (same blindings, so the same commitments) and the port
+ * posts the rest.
  */
 export class CohortQueryWorker {
   private timer: NodeJS.Timeout | undefined;
@@ -109,14 +114,29 @@ export class CohortQueryWorker {
     if (criteriaHash(zk.hash, compileCriteria(criteria)) !== query.criteriaHash) return skip('the criteria document does not match the posted criteria hash');
     const snapshot = await this.options.committer.current();
     if (snapshot.records.length === 0) return skip('this node holds no patient records');
+    const partial = await cohorts.answerProgress(query.queryId, memberId);
+    // The contract never restarts a partial answer, so it can only be completed over its epoch.
+    if (partial && partial.epoch !== snapshot.epoch) {
+      return skip(`${partial.nextIndex} chunks of an answer over epoch ${partial.epoch} are on chain and the records changed since (epoch ${snapshot.epoch})`);
+    }
     const started = performance.now();
     const answer = await answerCohortQuery(
       { hash: zk.hash, commitments: zk.commitments, count: zk.provers.count, release: zk.provers.release },
       snapshot.records,
       criteria,
       query.minCellSize,
+      undefined,
+      this.options.blindings.of(cohorts.contract, query.queryId, snapshot.epoch, zk.commitments.subOrder),
     );
     const proveSeconds = (performance.now() - started) / 1000;
+    if (partial) {
+      const posted = answer.chunks
+        .slice(0, partial.nextIndex)
+        .reduce((sum, chunk) => zk.commitments.add(sum, [BigInt(chunk.publicSignals[0]!), BigInt(chunk.publicSignals[1]!)]), zk.commitments.identity);
+      if (posted[0] !== partial.aggregate[0] || posted[1] !== partial.aggregate[1]) {
+        return skip(`the ${partial.nextIndex} chunks on chain commit to other counts or blindings than this node proves now`);
+      }
+    }
     const posted = await cohorts.postAnswer(query.queryId, snapshot.epoch, answer.chunks.map(toProofCalldata), toProofCalldata(answer.release));
     this.log?.info(
       { queryId: query.queryId.toString(), epoch: snapshot.epoch.toString(), chunks: answer.chunks.length, proveSeconds, gasUsed: posted.gasUsed.toString() },

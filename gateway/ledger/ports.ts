@@ -191,12 +191,23 @@ export interface CohortAnswerRecord {
   blockNumber: number;
 }
 
-/** The proofs of an answer, read back from its transaction's calldata for offline audit. */
+/** The proofs of an answer, read back from its transactions' calldata for offline audit. */
 export interface CohortAnswerProofs {
   queryId: bigint;
   epoch: bigint;
   chunks: ProofCalldata[];
   release: ProofCalldata;
+  /** The answer's transactions: the chunk batches in order, then the one that posted the answer. */
+  transactions: Hex[];
+}
+
+/** A hospital's answer under way in several transactions (CohortRegistry.answerProgress). */
+export interface CohortAnswerProgress {
+  epoch: bigint;
+  /** Chunks posted so far: where the next batch starts. */
+  nextIndex: number;
+  /** Sum of the posted chunks' count commitments (Baby Jubjub). */
+  aggregate: [bigint, bigint];
 }
 
 export interface EligibilityAcceptance {
@@ -226,10 +237,18 @@ export interface CohortPort {
   commitRecords(epoch: bigint, root: bigint, recordCount: number, chunkRoots: bigint[]): Promise<CohortCommitment & { gasUsed: bigint }>;
   postQuery(criteriaHash: bigint, minCellSize: number, deadline: number, criteria: string): Promise<CohortQueryRecord>;
   getQuery(queryId: bigint): Promise<CohortQueryRecord | null>;
+  /**
+   * Posts this member's answer: in one transaction when it is small, otherwise in batches of
+   * chunks and then the release, continuing from this member's partial answer if one is on chain
+   * (a node restarted mid-answer). `gasUsed` sums every transaction this call sent.
+   */
   postAnswer(queryId: bigint, epoch: bigint, chunks: ProofCalldata[], release: ProofCalldata): Promise<CohortAnswerRecord & { gasUsed: bigint }>;
+  /** `member`'s answer to a query posted in part so far, null when none is under way. */
+  answerProgress(queryId: bigint, member: Hex): Promise<CohortAnswerProgress | null>;
   /** This member's (or `member`'s) answer to a query, null when none was posted. */
   getAnswer(queryId: bigint, member: Hex): Promise<CohortAnswerRecord | null>;
   answersTo(queryId: bigint): Promise<CohortAnswerRecord[]>;
+  /** The proofs of the answer posted (AnswerPosted) by transaction `txHash`, from all its transactions. */
   answerProofs(txHash: Hex): Promise<CohortAnswerProofs>;
   registerTrial(scopeId: bigint, criteriaHash: bigint): Promise<CohortTx>;
   /** The trial's criteria hash, null when no trial is registered under scopeId. */

@@ -26,13 +26,14 @@ interface IGroth16Verifier {
 /// @notice Hospitals commit their patient feature records per epoch (a 16-ary Poseidon Merkle
 /// root plus its chunk roots); researchers post queries; each hospital answers once per query
 /// with one cohort_count proof per chunk of 16 records and one threshold_release proof, all
-/// verified here, so an AnswerPosted event is itself the audit record of a verified answer.
+/// verified here (in one transaction, or for large hospitals in batches of chunks and then the
+/// release), so an AnswerPosted event is itself the audit record of a verified answer.
 /// The contract checks that the proofs cover exactly the chunks the hospital committed (their
 /// keccak chain), carry the query's criteria hash, and that the release proof opens the sum of
 /// the chunk commitments under the query's minimum cell size. Rebuilding the Poseidon root from
 /// the chunk roots needs 17-input Poseidon, whose ~1,600 round constants do not fit a contract
 /// under the 24 KB code size limit; so it is left to off-chain auditors, who get the chunk roots
-/// from RecordsCommitted and the proofs from the answer's calldata (see docs/zk.md).
+/// from RecordsCommitted and the proofs from the calldata of the answer's transactions (see docs/zk.md).
 contract CohortRegistry is ICohortRegistry {
     uint8 private constant HOSPITAL = 1;
     uint8 private constant RESEARCHER = 4;
@@ -58,6 +59,7 @@ contract CohortRegistry is ICohortRegistry {
     mapping(uint256 root => bool) private _committedRoots;
     mapping(uint256 queryId => Query) private _queries;
     mapping(uint256 queryId => mapping(bytes32 member => Answer)) private _answers;
+    mapping(uint256 queryId => mapping(bytes32 member => AnswerProgress)) private _progress;
     mapping(uint256 scopeId => Trial) private _trials;
     mapping(uint256 scopeId => mapping(uint256 nullifier => bool)) private _spent;
 
@@ -142,7 +144,10 @@ contract CohortRegistry is ICohortRegistry {
         emit QueryPosted(queryId, researcher, criteriaHash, minCellSize, deadline, criteria);
     }
 
-    /// @notice Posts the caller's verified answer to `queryId` over its records of `epoch`.
+    /// @notice Posts the caller's verified answer to `queryId` over its records of `epoch`, in one
+    /// transaction (~236k gas per chunk: up to ~120 chunks under a 30M block gas limit; larger
+    /// answers use postAnswerChunks and finishAnswer). A partial answer left by postAnswerChunks,
+    /// if any, is superseded.
     /// @dev Requirements:
     /// - the caller is a signer of an active member with the HOSPITAL role;
     /// - the query exists, its deadline has not passed and the member has not answered it;
@@ -151,30 +156,61 @@ contract CohortRegistry is ICohortRegistry {
     /// - the release proof opens the sum of the chunk commitments, uses the query's minimum cell
     ///   size, and verifies (threshold_release).
     function postAnswer(uint256 queryId, uint64 epoch, Proof[] calldata chunks, Proof calldata release) external {
-        if (!consortium.hasRole(msg.sender, HOSPITAL)) revert CohortRegistryNotHospital(msg.sender);
-        bytes32 member = consortium.memberOfSigner(msg.sender);
-        Query storage query = _queries[queryId];
-        if (query.postedAt == 0) revert CohortRegistryUnknownQuery(queryId);
-        if (block.timestamp > query.deadline) revert CohortRegistryQueryClosed(queryId, query.deadline);
-        if (_answers[queryId][member].postedAt != 0) revert CohortRegistryAlreadyAnswered(queryId, member);
-        Commitment storage commitment = _commitments[member][epoch];
-        if (commitment.committedAt == 0) revert CohortRegistryUnknownEpoch(member, epoch);
+        (bytes32 member, Query storage query) = _openQuery(queryId);
+        Commitment storage commitment = _committed(member, epoch);
         if (chunks.length != commitment.chunkCount) revert CohortRegistryChunkProofCount(commitment.chunkCount, chunks.length);
+        (bytes32 digest, uint256 aggregateX, uint256 aggregateY) = _checkChunks(query.criteriaHash, chunks, 0, 0, 0, 1);
+        if (digest != commitment.chunkRootsDigest) revert CohortRegistryChunkRootsMismatch(member, epoch);
+        _release(queryId, member, query, epoch, aggregateX, aggregateY, release);
+    }
 
-        (uint256 aggregateX, uint256 aggregateY) = _checkChunks(query.criteriaHash, chunks, commitment.chunkRootsDigest, member, epoch);
-        // release signals: [releasedCount, aggregate.x, aggregate.y, minCellSize]
-        if (release.signals[1] != aggregateX || release.signals[2] != aggregateY) {
-            revert CohortRegistryAggregateMismatch(aggregateX, aggregateY, release.signals[1], release.signals[2]);
+    /// @notice Posts chunk proofs `firstIndex` .. `firstIndex + chunks.length - 1` of the caller's
+    /// answer to `queryId` over its records of `epoch`; finishAnswer completes the answer. For
+    /// answers too large for one transaction: each call verifies its chunks and accumulates, in
+    /// storage, the keccak chain over their roots and the sum of their count commitments. A call
+    /// that reverts (a proof fails, out of gas) stores nothing: the same batch, or a smaller one,
+    /// is posted again from the same index. A partial answer cannot be restarted or moved to
+    /// another epoch; it is completed, or it expires with the query.
+    /// @dev Requirements:
+    /// - the caller is a signer of an active member with the HOSPITAL role;
+    /// - the query exists, its deadline has not passed and the member has not answered it;
+    /// - the member committed `epoch`, and the chunks posted before (if any) are of that epoch;
+    /// - `firstIndex` is the number of chunks the member posted so far for this query;
+    /// - the epoch's commitment has at least `firstIndex + chunks.length` chunks;
+    /// - every chunk proof carries the query's criteria hash and verifies (cohort_count).
+    function postAnswerChunks(uint256 queryId, uint64 epoch, uint64 firstIndex, Proof[] calldata chunks) external {
+        (bytes32 member, Query storage query) = _openQuery(queryId);
+        Commitment storage commitment = _committed(member, epoch);
+        AnswerProgress storage progress = _progress[queryId][member];
+        uint64 posted = progress.nextIndex;
+        if (posted != 0 && progress.epoch != epoch) revert CohortRegistryAnswerEpochMismatch(queryId, member, progress.epoch, epoch);
+        if (firstIndex != posted) revert CohortRegistryChunkIndexMismatch(queryId, member, posted, firstIndex);
+        uint256 end = uint256(firstIndex) + chunks.length;
+        if (end > commitment.chunkCount) revert CohortRegistryChunkProofCount(commitment.chunkCount, end);
+
+        _accumulate(progress, query.criteriaHash, chunks, firstIndex, epoch);
+        emit AnswerChunksPosted(queryId, member, epoch, firstIndex, uint64(chunks.length));
+    }
+
+    /// @notice Completes the caller's answer to `queryId` whose chunks postAnswerChunks posted,
+    /// with the release proof; the same AnswerPosted as postAnswer.
+    /// @dev Requirements:
+    /// - the caller is a signer of an active member with the HOSPITAL role;
+    /// - the query exists, its deadline has not passed and the member has not answered it;
+    /// - every chunk of the epoch's commitment was posted, and their roots are exactly its chunk
+    ///   roots, in order;
+    /// - the release proof opens the sum of the chunk commitments, uses the query's minimum cell
+    ///   size, and verifies (threshold_release).
+    function finishAnswer(uint256 queryId, Proof calldata release) external {
+        (bytes32 member, Query storage query) = _openQuery(queryId);
+        AnswerProgress memory progress = _progress[queryId][member];
+        Commitment storage commitment = _commitments[member][progress.epoch];
+        if (progress.nextIndex == 0 || progress.nextIndex != commitment.chunkCount) {
+            revert CohortRegistryAnswerIncomplete(queryId, member, progress.nextIndex, commitment.chunkCount);
         }
-        if (release.signals[3] != query.minCellSize) revert CohortRegistryMinCellSizeMismatch(query.minCellSize, release.signals[3]);
-        if (!releaseVerifier.verifyProof(release.a, release.b, release.c, release.signals)) revert CohortRegistryInvalidReleaseProof();
-
-        // The circuit range-checks the total to 24 bits, so the released count fits.
-        uint64 released = uint64(release.signals[0]);
-        bool below = released == 0;
-        _answers[queryId][member] = Answer({epoch: epoch, releasedCount: released, belowMinimum: below, postedAt: uint64(block.timestamp)});
-        query.answers += 1;
-        emit AnswerPosted(queryId, member, epoch, released, below);
+        if (progress.chunkRootsDigest != commitment.chunkRootsDigest) revert CohortRegistryChunkRootsMismatch(member, progress.epoch);
+        delete _progress[queryId][member];
+        _release(queryId, member, query, progress.epoch, progress.aggregateX, progress.aggregateY, release);
     }
 
     /// @notice Registers a trial (the scope of its eligibility nullifiers) with its criteria hash.
@@ -237,6 +273,11 @@ contract CohortRegistry is ICohortRegistry {
         return _answers[queryId][member];
     }
 
+    /// @notice `member`'s answer to `queryId` under way in several transactions; zero when none is.
+    function answerProgress(uint256 queryId, bytes32 member) external view returns (AnswerProgress memory) {
+        return _progress[queryId][member];
+    }
+
     function getTrial(uint256 scopeId) external view returns (Trial memory) {
         return _trials[scopeId];
     }
@@ -245,25 +286,75 @@ contract CohortRegistry is ICohortRegistry {
         return _spent[scopeId][nullifier];
     }
 
-    /// @dev Verifies every chunk proof and returns the sum of their count commitments.
+    /// @dev The caller's member, and the query it may still answer.
+    function _openQuery(uint256 queryId) private view returns (bytes32 member, Query storage query) {
+        if (!consortium.hasRole(msg.sender, HOSPITAL)) revert CohortRegistryNotHospital(msg.sender);
+        member = consortium.memberOfSigner(msg.sender);
+        query = _queries[queryId];
+        if (query.postedAt == 0) revert CohortRegistryUnknownQuery(queryId);
+        if (block.timestamp > query.deadline) revert CohortRegistryQueryClosed(queryId, query.deadline);
+        if (_answers[queryId][member].postedAt != 0) revert CohortRegistryAlreadyAnswered(queryId, member);
+    }
+
+    function _committed(bytes32 member, uint64 epoch) private view returns (Commitment storage commitment) {
+        commitment = _commitments[member][epoch];
+        if (commitment.committedAt == 0) revert CohortRegistryUnknownEpoch(member, epoch);
+    }
+
+    /// @dev Verifies chunk proofs `firstIndex` .. and extends the keccak chain over their roots and
+    /// the sum (`x`, `y`) of their count commitments.
     /// chunk signals: [commitment.x, commitment.y, chunkRoot, criteriaHash]
-    function _checkChunks(uint256 criteriaHash, Proof[] calldata chunks, bytes32 committedDigest, bytes32 member, uint64 epoch)
+    function _checkChunks(uint256 criteriaHash, Proof[] calldata chunks, uint256 firstIndex, bytes32 digest, uint256 x, uint256 y)
         private
         view
-        returns (uint256 x, uint256 y)
+        returns (bytes32, uint256, uint256)
     {
-        bytes32 digest;
-        (x, y) = (0, 1);
-        for (uint256 i = 0; i < chunks.length; i++) {
-            digest = keccak256(abi.encodePacked(digest, chunks[i].signals[2]));
-            if (chunks[i].signals[3] != criteriaHash) revert CohortRegistryCriteriaMismatch(criteriaHash, chunks[i].signals[3]);
-        }
-        if (digest != committedDigest) revert CohortRegistryChunkRootsMismatch(member, epoch);
         for (uint256 i = 0; i < chunks.length; i++) {
             Proof calldata chunk = chunks[i];
-            if (!countVerifier.verifyProof(chunk.a, chunk.b, chunk.c, chunk.signals)) revert CohortRegistryInvalidChunkProof(i);
+            if (chunk.signals[3] != criteriaHash) revert CohortRegistryCriteriaMismatch(criteriaHash, chunk.signals[3]);
+            digest = keccak256(abi.encodePacked(digest, chunk.signals[2]));
+            if (!countVerifier.verifyProof(chunk.a, chunk.b, chunk.c, chunk.signals)) revert CohortRegistryInvalidChunkProof(firstIndex + i);
             (x, y) = _addPoints(x, y, chunk.signals[0], chunk.signals[1]);
         }
+        return (digest, x, y);
+    }
+
+    /// @dev Verifies a batch of chunks and extends `progress` with it.
+    function _accumulate(AnswerProgress storage progress, uint256 criteriaHash, Proof[] calldata chunks, uint64 firstIndex, uint64 epoch) private {
+        (bytes32 digest, uint256 x, uint256 y) = firstIndex == 0
+            ? (bytes32(0), uint256(0), uint256(1))
+            : (progress.chunkRootsDigest, progress.aggregateX, progress.aggregateY);
+        (digest, x, y) = _checkChunks(criteriaHash, chunks, firstIndex, digest, x, y);
+        progress.epoch = epoch;
+        progress.nextIndex = firstIndex + uint64(chunks.length);
+        progress.chunkRootsDigest = digest;
+        progress.aggregateX = x;
+        progress.aggregateY = y;
+    }
+
+    /// @dev The release checks shared by postAnswer and finishAnswer; records the answer.
+    /// release signals: [releasedCount, aggregate.x, aggregate.y, minCellSize]
+    function _release(
+        uint256 queryId,
+        bytes32 member,
+        Query storage query,
+        uint64 epoch,
+        uint256 aggregateX,
+        uint256 aggregateY,
+        Proof calldata release
+    ) private {
+        if (release.signals[1] != aggregateX || release.signals[2] != aggregateY) {
+            revert CohortRegistryAggregateMismatch(aggregateX, aggregateY, release.signals[1], release.signals[2]);
+        }
+        if (release.signals[3] != query.minCellSize) revert CohortRegistryMinCellSizeMismatch(query.minCellSize, release.signals[3]);
+        if (!releaseVerifier.verifyProof(release.a, release.b, release.c, release.signals)) revert CohortRegistryInvalidReleaseProof();
+
+        // The circuit range-checks the total to 24 bits, so the released count fits.
+        uint64 released = uint64(release.signals[0]);
+        bool below = released == 0;
+        _answers[queryId][member] = Answer({epoch: epoch, releasedCount: released, belowMinimum: below, postedAt: uint64(block.timestamp)});
+        query.answers += 1;
+        emit AnswerPosted(queryId, member, epoch, released, below);
     }
 
     /// @dev Baby Jubjub addition (complete for points of the prime-order subgroup, which the

@@ -43,6 +43,19 @@ interface ICohortRegistry {
         uint64 postedAt;
     }
 
+    /// @notice A hospital's answer being posted in several transactions (postAnswerChunks), until
+    /// finishAnswer. All zero when none is in progress.
+    struct AnswerProgress {
+        uint64 epoch;
+        /// Chunks posted so far: the index the next postAnswerChunks must start at.
+        uint64 nextIndex;
+        /// The keccak chain over the posted chunks' roots (as Commitment.chunkRootsDigest).
+        bytes32 chunkRootsDigest;
+        /// Baby Jubjub sum of the posted chunks' count commitments.
+        uint256 aggregateX;
+        uint256 aggregateY;
+    }
+
     struct Trial {
         uint256 criteriaHash;
         bytes32 registeredBy;
@@ -94,6 +107,14 @@ interface ICohortRegistry {
     error CohortRegistryInvalidChunkProof(uint256 index);
     /// @dev The Groth16 threshold-release proof does not verify.
     error CohortRegistryInvalidReleaseProof();
+    /// @dev Chunks are posted in order without gaps or repeats: `member` has posted `expected`
+    /// chunks of its answer to `queryId`, the batch starts at `got`.
+    error CohortRegistryChunkIndexMismatch(uint256 queryId, bytes32 member, uint64 expected, uint64 got);
+    /// @dev `member`'s answer to `queryId` is under way over epoch `expected`, the batch is for `got`.
+    error CohortRegistryAnswerEpochMismatch(uint256 queryId, bytes32 member, uint64 expected, uint64 got);
+    /// @dev finishAnswer before every chunk was posted: `posted` of the epoch's `expected` chunks
+    /// (0 of 0 when no chunk was posted).
+    error CohortRegistryAnswerIncomplete(uint256 queryId, bytes32 member, uint64 posted, uint64 expected);
     /// @dev A trial is already registered under `scopeId`.
     error CohortRegistryTrialExists(uint256 scopeId);
     /// @dev No trial is registered under `scopeId`.
@@ -118,6 +139,9 @@ interface ICohortRegistry {
         uint64 deadline,
         string criteria
     );
+    /// @notice Chunk proofs `firstIndex` .. `firstIndex + count - 1` of `member`'s answer to
+    /// `queryId` verified on chain (postAnswerChunks); the answer itself is AnswerPosted.
+    event AnswerChunksPosted(uint256 indexed queryId, bytes32 indexed member, uint64 epoch, uint64 firstIndex, uint64 count);
     /// @notice A hospital's answer passed every check and every proof verified on chain.
     event AnswerPosted(uint256 indexed queryId, bytes32 indexed member, uint64 epoch, uint64 releasedCount, bool belowMinimum);
     event TrialRegistered(uint256 indexed scopeId, bytes32 indexed registeredBy, uint256 criteriaHash);

@@ -1,7 +1,19 @@
-import { Contract, Interface, type InterfaceAbi, type JsonRpcProvider, type Log, type TransactionReceipt, toBeHex, zeroPadValue } from 'ethers';
+import {
+  Contract,
+  Interface,
+  type InterfaceAbi,
+  type JsonRpcProvider,
+  type Log,
+  type TransactionReceipt,
+  solidityPackedKeccak256,
+  toBeHex,
+  ZeroHash,
+  zeroPadValue,
+} from 'ethers';
 import { artifacts } from '../../../chaincode/evm/artifacts.js';
 import { CohortRejectedError } from '../cohort-errors.js';
 import type {
+  CohortAnswerProgress,
   CohortAnswerProofs,
   CohortAnswerRecord,
   CohortChainEvent,
@@ -17,12 +29,29 @@ import { decodeRevert } from './revert.js';
 import type { TxSender } from './tx-sender.js';
 
 export const cohortRegistryInterface = new Interface(artifacts.CohortRegistry.abi as InterfaceAbi);
+const consortiumInterface = new Interface(artifacts.ConsortiumRegistry.abi as InterfaceAbi);
+
+/**
+ * Chunk proofs per postAnswerChunks transaction. Each chunk costs ~222k gas (a Groth16
+ * verification, a Baby Jubjub addition, 384 bytes of calldata): a batch of 48 measured 10.7M gas,
+ * 12.9M with TxSender's 20% headroom: well inside a 30M block (anvil's default; the Besu genesis
+ * has no practical limit) with room for other members' transactions, and under the 2^24 gas
+ * per-transaction cap (EIP-7825) of newer clients. Answers of at most this many chunks go in one
+ * postAnswer transaction.
+ */
+export const CHUNKS_PER_TRANSACTION = 48;
+
+export interface EvmCohortPortOptions {
+  /** Lowered in tests to exercise several transactions with few proofs. */
+  chunksPerTransaction?: number;
+}
 
 const ERROR_PREFIX = 'CohortRegistry';
 const topics = {
   committed: cohortRegistryInterface.getEvent('RecordsCommitted')!.topicHash,
   query: cohortRegistryInterface.getEvent('QueryPosted')!.topicHash,
   answer: cohortRegistryInterface.getEvent('AnswerPosted')!.topicHash,
+  chunks: cohortRegistryInterface.getEvent('AnswerChunksPosted')!.topicHash,
   trial: cohortRegistryInterface.getEvent('TrialRegistered')!.topicHash,
   eligibility: cohortRegistryInterface.getEvent('EligibilityAccepted')!.topicHash,
 };
@@ -33,6 +62,8 @@ type SolidityProof = { a: bigint[]; b: bigint[][]; c: bigint[]; signals: bigint[
 export class EvmCohortPort implements CohortPort {
   readonly contract: Hex;
   private readonly registry: Contract;
+  private readonly chunksPerTransaction: number;
+  private memberId: Promise<Hex> | undefined;
 
   constructor(
     address: string,
@@ -42,9 +73,14 @@ export class EvmCohortPort implements CohortPort {
     private readonly sender: TxSender | null,
     /** Where event scans start: the registry's deployment block, when known. */
     private readonly fromBlock = 0,
+    options: EvmCohortPortOptions = {},
   ) {
     this.contract = address.toLowerCase() as Hex;
     this.registry = new Contract(this.contract, cohortRegistryInterface, provider);
+    this.chunksPerTransaction = options.chunksPerTransaction ?? CHUNKS_PER_TRANSACTION;
+    if (!Number.isInteger(this.chunksPerTransaction) || this.chunksPerTransaction < 1) {
+      throw new Error(`chunksPerTransaction must be a positive integer, got ${this.chunksPerTransaction}`);
+    }
   }
 
   async featureSchemaHash(): Promise<Hex> {
@@ -85,10 +121,29 @@ export class EvmCohortPort implements CohortPort {
   }
 
   async postAnswer(queryId: bigint, epoch: bigint, chunks: ProofCalldata[], release: ProofCalldata): Promise<CohortAnswerRecord & { gasUsed: bigint }> {
-    const receipt = await this.send('postAnswer', [queryId, epoch, chunks.map(solidityProof), solidityProof(release)]);
-    const event = this.decode(receipt.logs).find((e) => e.kind === 'answer');
-    if (event?.kind !== 'answer') throw new Error(`transaction ${receipt.hash} posted no answer`);
-    return { ...event.answer, gasUsed: receipt.gasUsed };
+    const member = await this.member();
+    const progress = await this.answerProgress(queryId, member);
+    if (!progress && chunks.length <= this.chunksPerTransaction) {
+      return this.answered(await this.send('postAnswer', [queryId, epoch, chunks.map(solidityProof), solidityProof(release)]), 0n);
+    }
+    if (progress && progress.epoch !== epoch) throw new CohortRejectedError('AnswerEpochMismatch', [queryId, member, progress.epoch, epoch]);
+    // The contract sees a chunk root that is not the committed one only at finishAnswer, and a
+    // partial answer cannot be restarted: such an answer would be stuck until the deadline.
+    const commitment = (await this.registry.getFunction('getCommitment')(member, epoch)) as { chunkRootsDigest: string; committedAt: bigint };
+    if (commitment.committedAt === 0n) throw new CohortRejectedError('UnknownEpoch', [member, epoch]);
+    const digest = chunks.reduce<string>((d, chunk) => solidityPackedKeccak256(['bytes32', 'uint256'], [d, chunk.signals[2]!]), ZeroHash);
+    if (digest !== commitment.chunkRootsDigest) throw new CohortRejectedError('ChunkRootsMismatch', [member, epoch]);
+    let gasUsed = 0n;
+    for (let first = progress?.nextIndex ?? 0; first < chunks.length; first += this.chunksPerTransaction) {
+      const batch = chunks.slice(first, first + this.chunksPerTransaction).map(solidityProof);
+      gasUsed += (await this.send('postAnswerChunks', [queryId, epoch, first, batch])).gasUsed;
+    }
+    return this.answered(await this.send('finishAnswer', [queryId, solidityProof(release)]), gasUsed);
+  }
+
+  async answerProgress(queryId: bigint, member: Hex): Promise<CohortAnswerProgress | null> {
+    const p = (await this.registry.getFunction('answerProgress')(queryId, member)) as { epoch: bigint; nextIndex: bigint; aggregateX: bigint; aggregateY: bigint };
+    return p.nextIndex === 0n ? null : { epoch: p.epoch, nextIndex: Number(p.nextIndex), aggregate: [p.aggregateX, p.aggregateY] };
   }
 
   async getAnswer(queryId: bigint, member: Hex): Promise<CohortAnswerRecord | null> {
@@ -101,12 +156,44 @@ export class EvmCohortPort implements CohortPort {
   }
 
   async answerProofs(txHash: Hex): Promise<CohortAnswerProofs> {
-    const tx = await this.provider.getTransaction(txHash);
-    if (!tx || tx.to?.toLowerCase() !== this.contract) throw new Error(`transaction ${txHash} is not a call to the cohort registry`);
-    const call = cohortRegistryInterface.parseTransaction({ data: tx.data });
-    if (call?.name !== 'postAnswer') throw new Error(`transaction ${txHash} is not a postAnswer call`);
-    const [queryId, epoch, chunks, release] = call.args as unknown as [bigint, bigint, SolidityProof[], SolidityProof];
-    return { queryId, epoch, chunks: chunks.map(proofOf), release: proofOf(release) };
+    const call = await this.registryCall(txHash);
+    if (call.name === 'postAnswer') {
+      const [queryId, epoch, chunks, release] = call.args as unknown as [bigint, bigint, SolidityProof[], SolidityProof];
+      return { queryId, epoch, chunks: chunks.map(proofOf), release: proofOf(release), transactions: [lower(txHash)] };
+    }
+    if (call.name !== 'finishAnswer') throw new Error(`transaction ${txHash} is not a postAnswer or finishAnswer call`);
+    const [queryId, release] = call.args as unknown as [bigint, SolidityProof];
+    const receipt = await this.provider.getTransactionReceipt(txHash);
+    const posted = receipt && this.decode(receipt.logs).find((e) => e.kind === 'answer');
+    if (posted?.kind !== 'answer') throw new Error(`transaction ${txHash} posted no answer`);
+    const { member, epoch } = posted.answer;
+    // A member posts one answer per query and a partial answer is never restarted, so every
+    // batch of this member for this query up to the answer belongs to it, in order.
+    const batches = await this.provider.getLogs({
+      address: this.contract,
+      topics: [topics.chunks, zeroPadValue(toBeHex(queryId), 32), member],
+      fromBlock: this.fromBlock,
+      toBlock: receipt!.blockNumber,
+    });
+    const chunks: ProofCalldata[] = [];
+    const transactions: Hex[] = [];
+    for (const log of batches) {
+      const event = cohortRegistryInterface.parseLog(log)!.args;
+      const batch = await this.registryCall(log.transactionHash as Hex);
+      const [batchQuery, batchEpoch, firstIndex, proofs] = batch.args as unknown as [bigint, bigint, bigint, SolidityProof[]];
+      const matches =
+        batch.name === 'postAnswerChunks' &&
+        batchQuery === queryId &&
+        batchEpoch === epoch &&
+        event.epoch === epoch &&
+        Number(firstIndex) === chunks.length &&
+        event.firstIndex === firstIndex &&
+        event.count === BigInt(proofs.length);
+      if (!matches) throw new Error(`transaction ${log.transactionHash} is not the next chunk batch of answer ${txHash}`);
+      chunks.push(...proofs.map(proofOf));
+      transactions.push(lower(log.transactionHash));
+    }
+    return { queryId, epoch, chunks, release: proofOf(release), transactions: [...transactions, lower(txHash)] };
   }
 
   async registerTrial(scopeId: bigint, criteriaHash: bigint): Promise<CohortTx> {
@@ -146,6 +233,32 @@ export class EvmCohortPort implements CohortPort {
       toBlock,
     });
     return this.decode(logs);
+  }
+
+  private answered(receipt: TransactionReceipt, earlierGas: bigint): CohortAnswerRecord & { gasUsed: bigint } {
+    const event = this.decode(receipt.logs).find((e) => e.kind === 'answer');
+    if (event?.kind !== 'answer') throw new Error(`transaction ${receipt.hash} posted no answer`);
+    return { ...event.answer, gasUsed: earlierGas + receipt.gasUsed };
+  }
+
+  /** The member this port's key signs for, as the registry resolves msg.sender. */
+  private member(): Promise<Hex> {
+    if (!this.sender) return Promise.reject(new Error('this CohortRegistry port is read-only: it was opened without a member key'));
+    const signer = this.sender.address;
+    this.memberId ??= (async () => {
+      const consortium = new Contract((await this.registry.getFunction('consortium')()) as string, consortiumInterface, this.provider);
+      return lower(await consortium.getFunction('memberOfSigner')(signer));
+    })();
+    this.memberId.catch(() => (this.memberId = undefined));
+    return this.memberId;
+  }
+
+  private async registryCall(txHash: Hex) {
+    const tx = await this.provider.getTransaction(txHash);
+    if (!tx || tx.to?.toLowerCase() !== this.contract) throw new Error(`transaction ${txHash} is not a call to the cohort registry`);
+    const call = cohortRegistryInterface.parseTransaction({ data: tx.data });
+    if (!call) throw new Error(`transaction ${txHash} is not a cohort registry call`);
+    return call;
   }
 
   private logs(filter: (string | null)[]): Promise<Log[]> {
