@@ -19,12 +19,20 @@ static u64 neg_inverse64(u64 q0) {
     return (u64)0 - inv;
 }
 
+/* Fixed 4-bit windows: 252 squarings and at most 64 multiplications (plain square-and-multiply
+ * needs ~128 for these exponents); the inversion inside every MSM batch is a Fermat power. */
 static void mont_pow(u64 out[4], const u64 base[4], const u64 exp[4], const u64 one[4], const u64 q[4], u64 inv) {
-    u64 acc[4];
+    u64 table[16][4], acc[4];
+    memcpy(table[0], one, sizeof table[0]);
+    memcpy(table[1], base, sizeof table[1]);
+    for (int i = 2; i < 16; i++) mont_mul(table[i], table[i - 1], base, q, inv);
     memcpy(acc, one, sizeof acc);
-    for (int bit = 255; bit >= 0; bit--) {
-        mont_mul(acc, acc, acc, q, inv);
-        if ((exp[bit >> 6] >> (bit & 63)) & 1) mont_mul(acc, acc, base, q, inv);
+    for (int nib = 63; nib >= 0; nib--) {
+        if (nib != 63) {
+            for (int i = 0; i < 4; i++) mont_mul(acc, acc, acc, q, inv);
+        }
+        const unsigned d = (unsigned)(exp[nib >> 4] >> (4 * (nib & 15))) & 15;
+        if (d) mont_mul(acc, acc, table[d], q, inv);
     }
     memcpy(out, acc, sizeof acc);
 }

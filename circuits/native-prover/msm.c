@@ -7,18 +7,40 @@
 
 #define MAX_WINDOW_BITS 15 /* digits are int16_t: |digit| <= 2^(c-1) */
 #define SCALAR_BITS 254    /* every scalar is below r < 2^254 */
-#define MSM_BATCH 512      /* most additions sharing one inversion */
+#define MSM_BATCH 1024     /* most additions sharing one inversion */
 #define MSM_DEFER 2048     /* points waiting for a bucket that is in the current batch */
 #define MSM_AFFINE_MIN_BITS 9
+#define MSM_DEFER_PER_BUCKET 2
 
-/* Costs in units of one mixed Jacobian addition, tuned on the committed circuits on Zen 3: an affine
- * addition in a batch of `cap` (with its share of the batch inversion), and summing one bucket. */
+/* Additions per batch for nb buckets: a bigger batch spreads the inversion over more additions, but
+ * the fuller the batch, the more often a point finds its bucket already in it and must wait. */
+static int batch_cap(size_t nb) { return nb / 2 < MSM_BATCH ? (int)(nb / 2) : MSM_BATCH; }
+
+/* Lanes of the bucket reduction for nb buckets: ~sqrt(nb * inversion / Jacobian addition), a power
+ * of two; lane_bias is log2 of that cost ratio for the group (see msm_reduce). */
+static size_t reduce_lanes(size_t nb, int lane_bias) {
+    int log_nb = 0;
+    while (((size_t)1 << log_nb) < nb) log_nb++;
+    size_t lanes = (size_t)1 << ((log_nb + lane_bias) / 2);
+    if (lanes > nb) lanes = nb;
+    return lanes > MSM_BATCH ? MSM_BATCH : lanes;
+}
+
+/* Costs in units of one mixed Jacobian addition, measured on Zen 3 (G1; G2 scales about the same):
+ * one affine addition in a batch of n with its share of the inversion, adding one point into a
+ * window, and reducing one window's buckets (two batched affine additions per bucket plus the lanes'
+ * Jacobian tail). */
+static double affine_cost(int n) { return 0.4 + 27.0 / n; }
 static double point_cost(int c) {
     if (c < MSM_AFFINE_MIN_BITS) return 1.0;
-    const int cap = (1 << (c - 1)) / 4 < MSM_BATCH ? (1 << (c - 1)) / 4 : MSM_BATCH;
-    return 0.35 + 20.0 / cap;
+    return affine_cost(batch_cap((size_t)1 << (c - 1)));
 }
-#define BUCKET_COST 1.6
+static double window_reduce_cost(int c) {
+    const size_t nb = (size_t)1 << (c - 1);
+    if (c < MSM_AFFINE_MIN_BITS) return 2.4 * (double)nb;
+    const size_t lanes = reduce_lanes(nb, 4);
+    return 2.0 * (double)nb * affine_cost((int)lanes) + 3.2 * (double)lanes;
+}
 
 typedef struct {
     msm_job *job;
@@ -30,20 +52,25 @@ typedef struct {
     void *windows;   /* per window result, g1_jac[nwin] or g2_jac[nwin] */
 } msm_plan;
 
+/* MSM_LANE_BIAS: log2 of (inversion / Jacobian addition) for the group, see msm_reduce */
 #define MSM_G(name) g1_##name
 #define MSM_F(name) fp_##name
 #define MSM_FT fp_t
+#define MSM_LANE_BIAS 4
 #include "msm_impl.h"
 #undef MSM_G
 #undef MSM_F
 #undef MSM_FT
+#undef MSM_LANE_BIAS
 #define MSM_G(name) g2_##name
 #define MSM_F(name) fp2_##name
 #define MSM_FT fp2_t
+#define MSM_LANE_BIAS 2
 #include "msm_impl.h"
 #undef MSM_G
 #undef MSM_F
 #undef MSM_FT
+#undef MSM_LANE_BIAS
 
 static int bit_length(const fr_t *k) {
     for (int i = 3; i >= 0; i--) {
@@ -72,7 +99,7 @@ static int choose_window(const size_t hist[SCALAR_BITS + 1]) {
             /* a borrow from the window below reaches at most one bit further */
             const size_t active = low == 0 ? above[0] : above[low - 1 < SCALAR_BITS ? low - 1 : SCALAR_BITS];
             if (active == 0) continue;
-            cost += (double)active * point_cost(c) + BUCKET_COST * (double)((size_t)1 << (c - 1));
+            cost += (double)active * point_cost(c) + window_reduce_cost(c);
         }
         if (best_cost < 0 || cost < best_cost) { best_cost = cost; best = c; }
     }
@@ -190,7 +217,7 @@ void msm_run(msm_job *jobs, int njobs, int threads) {
             plan->nonzero[w] = nz;
             pool.tasks[pool.ntasks].plan = j;
             pool.tasks[pool.ntasks].window = w;
-            pool.tasks[pool.ntasks].cost = weight * ((double)nz * point_cost(plan->c) + BUCKET_COST * (double)((size_t)1 << (plan->c - 1)));
+            pool.tasks[pool.ntasks].cost = weight * ((double)nz * point_cost(plan->c) + window_reduce_cost(plan->c));
             pool.ntasks++;
         }
     }

@@ -5,10 +5,11 @@
  * Wide windows accumulate buckets in affine form, a batch at a time: the batch's x-differences are
  * inverted together (Montgomery's trick, one inversion per batch) so each addition costs ~6
  * independent multiplications instead of the 11 dependent ones of a mixed Jacobian addition. A
- * point whose bucket is already in the batch waits in a deferred list for the next batch; a second
- * one for the same bucket goes to that bucket's Jacobian overflow sum instead, since witnesses hold
- * thousands of 1s and small values that all land in a few buckets. Narrow
- * windows (few buckets, so batches would be tiny) use Jacobian buckets and mixed additions.
+ * point whose bucket is already in the batch waits in a deferred list and goes into the next batch;
+ * only a bucket hit again and again within one batch (witnesses hold thousands of 1s and small
+ * values, which all land in a few buckets) sends the excess to a Jacobian overflow sum. The buckets
+ * are then summed with batched affine additions too (msm_reduce). Narrow windows (few buckets, so
+ * batches would be tiny) use Jacobian buckets and mixed additions.
  */
 #define G MSM_G
 #define F MSM_F
@@ -28,11 +29,14 @@ typedef struct {
     uint32_t *defer_k;
     G(aff) *defer_p;
     int nd;
+    /* bucket reduction: per lane a running sum and a weighted sum, both affine (see msm_reduce) */
+    G(aff) *lane_run, *lane_sum;
+    uint8_t *lane_run_filled, *lane_sum_filled, *lane_busy;
 } G(accumulator);
 
 static size_t G(acc_bytes)(size_t nb) {
     return nb * (sizeof(G(aff)) + sizeof(G(jac)) + 4) + MSM_BATCH * (sizeof(uint32_t) + sizeof(G(aff)) + 2 * sizeof(FT)) +
-           MSM_DEFER * (sizeof(uint32_t) + sizeof(G(aff))) + 64;
+           MSM_DEFER * (sizeof(uint32_t) + sizeof(G(aff))) + MSM_BATCH * (2 * sizeof(G(aff)) + 3) + 64;
 }
 
 static void G(acc_init)(G(accumulator) *a, void *mem, size_t nb) {
@@ -45,6 +49,11 @@ static void G(acc_init)(G(accumulator) *a, void *mem, size_t nb) {
     a->batch_prefix = (FT *)p; p += MSM_BATCH * sizeof(FT);
     a->batch_k = (uint32_t *)p; p += MSM_BATCH * sizeof(uint32_t);
     a->defer_k = (uint32_t *)p; p += MSM_DEFER * sizeof(uint32_t);
+    a->lane_run = (G(aff) *)p; p += MSM_BATCH * sizeof(G(aff));
+    a->lane_sum = (G(aff) *)p; p += MSM_BATCH * sizeof(G(aff));
+    a->lane_run_filled = (uint8_t *)p; p += MSM_BATCH;
+    a->lane_sum_filled = (uint8_t *)p; p += MSM_BATCH;
+    a->lane_busy = (uint8_t *)p; p += MSM_BATCH;
     a->filled = (uint8_t *)p; p += nb;
     a->busy = (uint8_t *)p; p += nb;
     a->deferred = (uint8_t *)p; p += nb;
@@ -52,8 +61,7 @@ static void G(acc_init)(G(accumulator) *a, void *mem, size_t nb) {
     memset(a->filled, 0, 4 * nb); /* filled, busy, deferred, overflowed are consecutive */
     a->n = 0;
     a->nd = 0;
-    a->cap = (int)(nb / 4 < MSM_BATCH ? nb / 4 : MSM_BATCH);
-    if (a->cap < 1) a->cap = 1;
+    a->cap = batch_cap(nb);
 }
 
 /* bucket[k] = bucket[k] + p for the whole batch */
@@ -88,25 +96,9 @@ static void G(acc_flush)(G(accumulator) *a) {
     a->n = 0;
 }
 
-static void G(acc_drain)(G(accumulator) *a);
-
-/* bucket[k] += p: now, in a later batch, or in the bucket's overflow sum */
-static void G(acc_add)(G(accumulator) *a, uint32_t k, const G(aff) *p) {
-    if (a->busy[k]) {
-        if (a->deferred[k]) {
-            if (a->overflowed[k]) G(madd)(&a->overflow[k], &a->overflow[k], p);
-            else G(from_aff)(&a->overflow[k], p);
-            a->overflowed[k] = 1;
-            return;
-        }
-        if (a->nd < MSM_DEFER) {
-            a->deferred[k] = 1;
-            a->defer_k[a->nd] = k;
-            a->defer_p[a->nd++] = *p;
-            return;
-        }
-        G(acc_drain)(a); /* leaves no bucket busy */
-    }
+/* bucket[k] += p for a bucket that is not in the current batch: at once when the bucket is empty or
+ * the addition is a doubling or cancels (rare, slow path), else as one more addition of the batch */
+static void G(acc_admit)(G(accumulator) *a, uint32_t k, const G(aff) *p) {
     G(aff) *b = &a->bucket[k];
     if (!a->filled[k]) {
         *b = *p;
@@ -114,7 +106,6 @@ static void G(acc_add)(G(accumulator) *a, uint32_t k, const G(aff) *p) {
         return;
     }
     if (F(eq)(&b->x, &p->x)) {
-        /* same x: p == b (double it, rare enough for the slow path) or p == -b (empty) */
         if (F(eq)(&b->y, &p->y)) {
             G(jac) j;
             G(from_aff)(&j, b);
@@ -130,17 +121,152 @@ static void G(acc_add)(G(accumulator) *a, uint32_t k, const G(aff) *p) {
     a->batch_p[j] = *p;
     F(sub)(&a->batch_dx[j], &p->x, &b->x);
     a->busy[k] = 1;
-    if (a->n == a->cap) G(acc_flush)(a);
 }
 
-/* Flushes the batch, then admits the deferred points: one per bucket, so none is deferred again. */
+/* After a flush no bucket is busy: the waiting points go first into the new batch, except a second
+ * one for the same bucket, which waits for the batch after. */
+static void G(acc_readmit)(G(accumulator) *a) {
+    int keep = 0;
+    for (int e = 0; e < a->nd; e++) {
+        const uint32_t k = a->defer_k[e];
+        if (!a->busy[k] && a->n < a->cap) {
+            a->deferred[k]--;
+            G(acc_admit)(a, k, &a->defer_p[e]);
+        } else {
+            a->defer_k[keep] = k;
+            a->defer_p[keep++] = a->defer_p[e];
+        }
+    }
+    a->nd = keep;
+}
+
+/*
+ * bucket[k] += p: in the current batch; or, when the bucket already has an addition in it, in a later
+ * batch (the point waits in the deferred list); or, for a bucket with MSM_DEFER_PER_BUCKET points
+ * already waiting, in the bucket's Jacobian overflow sum. Without that cap one hot bucket (witnesses
+ * hold thousands of 1s, which all land in the same bucket) would fill the list and make every batch
+ * tiny; without the list every collision would pay for a Jacobian addition.
+ */
+static void G(acc_add)(G(accumulator) *a, uint32_t k, const G(aff) *p) {
+    if (a->busy[k]) {
+        if (a->deferred[k] < MSM_DEFER_PER_BUCKET && a->nd < MSM_DEFER) {
+            a->deferred[k]++;
+            a->defer_k[a->nd] = k;
+            a->defer_p[a->nd++] = *p;
+            return;
+        }
+        if (a->overflowed[k]) G(madd)(&a->overflow[k], &a->overflow[k], p);
+        else G(from_aff)(&a->overflow[k], p);
+        a->overflowed[k] = 1;
+        return;
+    }
+    G(acc_admit)(a, k, p);
+    while (a->n == a->cap) {
+        G(acc_flush)(a);
+        G(acc_readmit)(a);
+    }
+}
+
+/* Empties the batch and the deferred list: each round admits at least one waiting point. */
 static void G(acc_drain)(G(accumulator) *a) {
-    G(acc_flush)(a);
-    const int count = a->nd;
-    a->nd = 0;
-    for (int e = 0; e < count; e++) a->deferred[a->defer_k[e]] = 0;
-    for (int e = 0; e < count; e++) G(acc_add)(a, a->defer_k[e], &a->defer_p[e]);
-    G(acc_flush)(a);
+    while (a->n > 0 || a->nd > 0) {
+        G(acc_flush)(a);
+        G(acc_readmit)(a);
+    }
+}
+
+/*
+ * Adds each bucket's Jacobian overflow sum into the bucket, so that all buckets are affine for the
+ * reduction: the overflow sums go affine a batch at a time (their z's inverted together, stored in
+ * the lane area, which is free until the reduction), then join their buckets like any other point.
+ */
+static void G(acc_fold_overflow)(G(accumulator) *a, size_t nb) {
+    G(aff) *pts = a->lane_run;
+    FT *pre = a->batch_prefix; /* free: the batch is empty */
+    uint32_t *ks = a->defer_k; /* free: nothing is deferred */
+    size_t k = 0;
+    while (k < nb) {
+        int n = 0;
+        for (; k < nb && n < MSM_BATCH; k++) {
+            if (!a->overflowed[k]) continue;
+            a->overflowed[k] = 0;
+            if (G(is_inf)(&a->overflow[k])) continue;
+            ks[n] = (uint32_t)k;
+            if (n == 0) pre[0] = a->overflow[k].z;
+            else F(mul)(&pre[n], &pre[n - 1], &a->overflow[k].z);
+            n++;
+        }
+        if (n == 0) break;
+        FT inv, zi, zi2;
+        F(inv)(&inv, &pre[n - 1]);
+        for (int j = n - 1; j >= 0; j--) {
+            const G(jac) *o = &a->overflow[ks[j]];
+            if (j > 0) {
+                F(mul)(&zi, &inv, &pre[j - 1]);
+                F(mul)(&inv, &inv, &o->z);
+            } else {
+                zi = inv;
+            }
+            F(sqr)(&zi2, &zi);
+            F(mul)(&pts[j].x, &o->x, &zi2);
+            F(mul)(&zi2, &zi2, &zi);
+            F(mul)(&pts[j].y, &o->y, &zi2);
+        }
+        /* distinct buckets and none busy: each goes straight into a batch, never to the lists, and
+         * ks (the deferred list's storage) stays untouched */
+        for (int j = 0; j < n; j++) G(acc_add)(a, ks[j], &pts[j]);
+        G(acc_drain)(a);
+    }
+}
+
+/*
+ * sum_k (k + 1) * bucket[k]. The classic running sum (from the top: run += bucket[k], sum += run) is
+ * two dependent additions per bucket, so it cannot share inversions. Instead the buckets are cut
+ * into S lanes of L consecutive ones, each lane runs its own running sum, and the S lanes advance
+ * together: each step is two batches of S affine additions with one inversion each. Lane s ends with
+ * run_s = sum of its buckets and sum_s = sum_i (i + 1) bucket[s L + i]; then the result is
+ * sum_s sum_s + L * sum_s s run_s, the last term a short Jacobian running sum and log2 L doublings.
+ * S ~ sqrt(nb * inversion / Jacobian addition) balances the inversions against that tail.
+ */
+static void G(msm_reduce)(G(accumulator) *a, size_t nb, G(jac) *out) {
+    const size_t lanes = reduce_lanes(nb, MSM_LANE_BIAS);
+    const size_t len = nb / lanes;
+    G(accumulator) run = *a, sum = *a;
+    run.bucket = a->lane_run;
+    run.filled = a->lane_run_filled;
+    run.busy = a->lane_busy;
+    run.n = 0;
+    sum.bucket = a->lane_sum;
+    sum.filled = a->lane_sum_filled;
+    sum.busy = a->lane_busy;
+    sum.n = 0;
+    memset(a->lane_run_filled, 0, lanes);
+    memset(a->lane_sum_filled, 0, lanes);
+    memset(a->lane_busy, 0, lanes);
+    for (size_t i = len; i-- > 0;) {
+        for (size_t s = 0; s < lanes; s++) {
+            const size_t k = s * len + i;
+            if (a->filled[k]) G(acc_admit)(&run, (uint32_t)s, &a->bucket[k]);
+        }
+        G(acc_flush)(&run);
+        for (size_t s = 0; s < lanes; s++) {
+            if (run.filled[s]) G(acc_admit)(&sum, (uint32_t)s, &run.bucket[s]);
+        }
+        G(acc_flush)(&sum);
+    }
+    G(jac) r, t, total;
+    G(set_inf)(&r);
+    G(set_inf)(&t);
+    for (size_t s = lanes; s-- > 1;) {
+        if (run.filled[s]) G(madd)(&r, &r, &run.bucket[s]);
+        G(add)(&t, &t, &r);
+    }
+    for (size_t l = len; l > 1; l >>= 1) G(dbl)(&t, &t);
+    total = t;
+    for (size_t s = 0; s < lanes; s++) {
+        if (sum.filled[s]) G(madd)(&total, &total, &sum.bucket[s]);
+    }
+    *out = total;
 }
 
 static void G(msm_window_affine)(msm_plan *plan, int w, void *mem) {
@@ -159,16 +285,8 @@ static void G(msm_window_affine)(msm_plan *plan, int w, void *mem) {
         G(acc_add)(&a, (uint32_t)(di > 0 ? di : -di) - 1, &p);
     }
     G(acc_drain)(&a);
-    /* sum_k (k + 1) * bucket[k] as a running sum from the top */
-    G(jac) acc, sum;
-    G(set_inf)(&acc);
-    G(set_inf)(&sum);
-    for (size_t k = nb; k-- > 0;) {
-        if (a.filled[k]) G(madd)(&acc, &acc, &a.bucket[k]);
-        if (a.overflowed[k]) G(add)(&acc, &acc, &a.overflow[k]);
-        G(add)(&sum, &sum, &acc);
-    }
-    ((G(jac) *)plan->windows)[w] = sum;
+    G(acc_fold_overflow)(&a, nb);
+    G(msm_reduce)(&a, nb, &((G(jac) *)plan->windows)[w]);
 }
 
 static void G(msm_window_jacobian)(msm_plan *plan, int w, void *mem) {
