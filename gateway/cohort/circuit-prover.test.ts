@@ -13,8 +13,8 @@ const key = await loadVerificationKey('threshold_release');
 
 describe('CircuitProver', () => {
   const provers: CircuitProver[] = [];
-  const prover = (backend: 'auto' | 'native' | 'snarkjs'): CircuitProver => {
-    const made = new CircuitProver(circuitArtifacts('threshold_release'), backend);
+  const prover = (backend: 'auto' | 'native' | 'snarkjs', sidecars = 1): CircuitProver => {
+    const made = new CircuitProver(circuitArtifacts('threshold_release'), { backend, sidecars });
     provers.push(made);
     return made;
   };
@@ -53,6 +53,14 @@ describe('CircuitProver', () => {
       expect(result.status).toBe('fulfilled');
       if (result.status === 'fulfilled') expect(await verifyGroth16(key, result.value)).toBe(true);
     }
+  });
+
+  it.skipIf(unavailable !== undefined)('spreads proofs over several single-threaded sidecars', async () => {
+    const spread = prover('native', 2);
+    expect(spread.parallelism).toBe(2);
+    const results = await Promise.all([0, 1, 2].map(() => spread.prove(inputs.threshold_release)));
+    for (const result of results) expect(await verifyGroth16(key, result)).toBe(true);
+    expect(() => new CircuitProver(circuitArtifacts('threshold_release'), { sidecars: 0 })).toThrow(/at least 1 sidecar/);
   });
 
   it('rejects an input the circuit does not accept, and proves the next one', async () => {

@@ -34,7 +34,7 @@ let root: bigint;
 let answer: CohortAnswer;
 const timing: ProofTiming = { chunkSeconds: [], releaseSeconds: 0 };
 const provers = {
-  count: new CircuitProver(circuitArtifacts('cohort_count')),
+  count: new CircuitProver(circuitArtifacts('cohort_count'), { sidecars: 2 }),
   release: new CircuitProver(circuitArtifacts('threshold_release')),
   eligibility: new CircuitProver(circuitArtifacts('eligibility')),
 };

@@ -39,8 +39,8 @@ export interface ProofTiming {
 
 /**
  * Proves a cohort query over all of a hospital's records (in leaf order, i.e. the order they
- * were committed in). Two chunks are in flight at a time: the prover computes the next chunk's
- * witness on this thread while the current proof runs (see CircuitProver). `blinding` gives each
+ * were committed in). The count prover's parallelism + 1 chunks are in flight at a time: its
+ * sidecars prove while the next chunk's witness is computed on this thread (see CircuitProver). `blinding` gives each
  * chunk commitment's blinding (random by default); a node derives them (AnswerBlindings) so that
  * proving again after a restart reproduces the commitments of chunks already on chain.
  */
@@ -64,14 +64,21 @@ export async function answerCohortQuery(
   const chunks: ChunkAnswer[] = [];
   let aggregate: CommitmentPoint = provers.commitments.identity;
   let blindingSum = 0n;
-  let next = chunkCount > 0 ? prove(0) : undefined;
+  const inFlight: Promise<Groth16Result>[] = [];
+  const lookahead = provers.count.parallelism + 1;
+  let launched = 0;
+  const launch = (): void => {
+    while (launched < chunkCount && inFlight.length < lookahead) {
+      const proof = prove(launched++);
+      // A failed proof ahead must not go unhandled while an earlier one is awaited; it is thrown when its turn comes.
+      proof.catch(() => undefined);
+      inFlight.push(proof);
+    }
+  };
   let finished = performance.now();
   for (let index = 0; index < chunkCount; index++) {
-    const current = next!;
-    next = index + 1 < chunkCount ? prove(index + 1) : undefined;
-    // A failed lookahead must not go unhandled while this chunk is awaited; it is thrown when its turn comes.
-    next?.catch(() => undefined);
-    const result = await current;
+    launch();
+    const result = await inFlight.shift()!;
     timing?.chunkSeconds.push((performance.now() - finished) / 1000);
     finished = performance.now();
     chunks.push({ index, ...result });

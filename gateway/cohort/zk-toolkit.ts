@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { VerificationKey } from 'snarkjs';
 import { circuitArtifacts, DEFAULT_ARTIFACTS_DIR, loadVerificationKey } from './artifacts.js';
 import { CircuitProver } from './circuit-prover.js';
@@ -25,7 +26,8 @@ export async function loadZkToolkit(dir: string = DEFAULT_ARTIFACTS_DIR): Promis
     hash,
     commitments,
     provers: {
-      count: new CircuitProver(circuitArtifacts('cohort_count', dir)),
+      // A query proves hundreds of chunks: one single-threaded sidecar per core proves the most per second.
+      count: new CircuitProver(circuitArtifacts('cohort_count', dir), { sidecars: availableParallelism() }),
       release: new CircuitProver(circuitArtifacts('threshold_release', dir)),
       eligibility: new CircuitProver(circuitArtifacts('eligibility', dir)),
     },
