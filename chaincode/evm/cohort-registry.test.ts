@@ -283,6 +283,7 @@ describe('CohortRegistry', () => {
       const hospital = await as(1);
       await expectRevert(hospital.finishAnswer(queryId, release), iface, 'CohortRegistryAnswerIncomplete', [queryId, A, 0, 0]);
       await expectRevert(hospital.postAnswerChunks(queryId, 1, 1, [chunks[1]]), iface, 'CohortRegistryChunkIndexMismatch', [queryId, A, 0, 1]);
+      await expectRevert(hospital.postAnswerChunks(queryId, 1, 0, []), iface, 'CohortRegistryChunkProofCount', [2, 0]);
       await mined(hospital.postAnswerChunks(queryId, 1, 0, [chunks[0]]));
       await expectRevert(hospital.postAnswerChunks(queryId, 1, 0, [chunks[0]]), iface, 'CohortRegistryChunkIndexMismatch', [queryId, A, 1, 0]);
       await expectRevert(hospital.postAnswerChunks(queryId, 1, 2, [chunks[1]]), iface, 'CohortRegistryChunkIndexMismatch', [queryId, A, 1, 2]);

@@ -49,7 +49,13 @@ export async function auditAnswer(cohorts: CohortPort, zk: ZkToolkit, query: Coh
   if (rootFromChunkRoots(zk.hash, commitment.chunkRoots) !== commitment.root) {
     return fail('the committed chunk roots do not rebuild the committed root');
   }
-  const proofs = await cohorts.answerProofs(answer.txHash);
+  // One hospital's malformed transactions must not stop the audit of the others' answers.
+  let proofs: Awaited<ReturnType<CohortPort['answerProofs']>>;
+  try {
+    proofs = await cohorts.answerProofs(answer.txHash);
+  } catch (error) {
+    return fail(`the answer's proofs cannot be read from the chain: ${(error as Error).message}`);
+  }
   if (proofs.queryId !== query.queryId || proofs.epoch !== answer.epoch) return fail('the transaction answers another query or epoch');
   const cohortAnswer: CohortAnswer = {
     criteriaHash: query.criteriaHash.toString(),

@@ -145,7 +145,7 @@ contract CohortRegistry is ICohortRegistry {
     }
 
     /// @notice Posts the caller's verified answer to `queryId` over its records of `epoch`, in one
-    /// transaction (~236k gas per chunk: up to ~120 chunks under a 30M block gas limit; larger
+    /// transaction (~223k gas per chunk: up to ~130 chunks under a 30M block gas limit; larger
     /// answers use postAnswerChunks and finishAnswer). A partial answer left by postAnswerChunks,
     /// if any, is superseded.
     /// @dev Requirements:
@@ -176,7 +176,7 @@ contract CohortRegistry is ICohortRegistry {
     /// - the query exists, its deadline has not passed and the member has not answered it;
     /// - the member committed `epoch`, and the chunks posted before (if any) are of that epoch;
     /// - `firstIndex` is the number of chunks the member posted so far for this query;
-    /// - the epoch's commitment has at least `firstIndex + chunks.length` chunks;
+    /// - `chunks` is not empty, and the epoch's commitment has at least `firstIndex + chunks.length` chunks;
     /// - every chunk proof carries the query's criteria hash and verifies (cohort_count).
     function postAnswerChunks(uint256 queryId, uint64 epoch, uint64 firstIndex, Proof[] calldata chunks) external {
         (bytes32 member, Query storage query) = _openQuery(queryId);
@@ -186,7 +186,8 @@ contract CohortRegistry is ICohortRegistry {
         if (posted != 0 && progress.epoch != epoch) revert CohortRegistryAnswerEpochMismatch(queryId, member, progress.epoch, epoch);
         if (firstIndex != posted) revert CohortRegistryChunkIndexMismatch(queryId, member, posted, firstIndex);
         uint256 end = uint256(firstIndex) + chunks.length;
-        if (end > commitment.chunkCount) revert CohortRegistryChunkProofCount(commitment.chunkCount, end);
+        // An empty batch would emit an event without fixing the answer's epoch, muddling the audit trail.
+        if (chunks.length == 0 || end > commitment.chunkCount) revert CohortRegistryChunkProofCount(commitment.chunkCount, end);
 
         _accumulate(progress, query.criteriaHash, chunks, firstIndex, epoch);
         emit AnswerChunksPosted(queryId, member, epoch, firstIndex, uint64(chunks.length));

@@ -179,6 +179,8 @@ export class EvmCohortPort implements CohortPort {
     const transactions: Hex[] = [];
     for (const log of batches) {
       const event = cohortRegistryInterface.parseLog(log)!.args;
+      // An empty batch proves nothing (registries from before they were refused accepted them).
+      if (event.count === 0n) continue;
       const batch = await this.registryCall(log.transactionHash as Hex);
       const [batchQuery, batchEpoch, firstIndex, proofs] = batch.args as unknown as [bigint, bigint, bigint, SolidityProof[]];
       const matches =
