@@ -128,6 +128,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
         cohorts: chain.cohorts,
         members: chain.members,
         self: { memberId: chain.memberId, signer: keys.memberWallet.address.toLowerCase() as Hex },
+        zkProver: config.zkProver,
       })
     : null;
 

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { circuitArtifacts, loadVerificationKey } from './artifacts.js';
 import { CircuitProver, configuredBackend, verifyGroth16 } from './circuit-prover.js';
@@ -9,6 +10,22 @@ const unavailable = await nativeProverUnavailableReason();
 if (unavailable) console.warn(`circuit-prover.test.ts: native backend cases skipped: ${unavailable}`);
 
 const inputs = await sampleCircuitInputs();
+
+/** Pids of this process's live native prover sidecars. */
+function childSidecars(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const alive = fields[0] !== 'Z';
+        return alive && Number(fields[1]) === process.pid && stat.includes('(careledger-gro') ? [Number(pid)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
 const key = await loadVerificationKey('threshold_release');
 
 describe('CircuitProver', () => {
@@ -61,6 +78,20 @@ describe('CircuitProver', () => {
     const results = await Promise.all([0, 1, 2].map(() => spread.prove(inputs.threshold_release)));
     for (const result of results) expect(await verifyGroth16(key, result)).toBe(true);
     expect(() => new CircuitProver(circuitArtifacts('threshold_release'), { sidecars: 0 })).toThrow(/at least 1 sidecar/);
+  });
+
+  it.skipIf(unavailable !== undefined)('replaces a sidecar that died, and lets proofs already asked for finish on close', async () => {
+    const native = prover('native');
+    expect(await verifyGroth16(key, await native.prove(inputs.threshold_release))).toBe(true);
+    const sidecars = childSidecars();
+    expect(sidecars.length).toBeGreaterThan(0);
+    for (const pid of sidecars) process.kill(pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await verifyGroth16(key, await native.prove(inputs.threshold_release))).toBe(true);
+
+    const pending = [native.prove(inputs.threshold_release), native.prove(inputs.threshold_release)];
+    await native.close();
+    for (const result of await Promise.allSettled(pending)) expect(result.status).toBe('fulfilled');
   });
 
   it('rejects an input the circuit does not accept, and proves the next one', async () => {

@@ -30,6 +30,8 @@ type Engine = { backend: 'native'; sidecars: Sidecar[] } | { backend: 'snarkjs';
 interface Sidecar {
   prover: NativeGroth16Prover;
   pending: number;
+  /** Set while a replacement for a dead sidecar starts. */
+  restarting?: Promise<NativeGroth16Prover>;
 }
 
 export interface CircuitProverOptions {
@@ -60,6 +62,8 @@ export class CircuitProver {
   private engine: Promise<Engine> | undefined;
   private witnessTail: Promise<unknown> = Promise.resolve();
   private proofTail: Promise<unknown> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private fellBack = false;
 
   private readonly requested: ProverBackend | 'auto';
   private readonly sidecarCount: number;
@@ -74,9 +78,9 @@ export class CircuitProver {
     if (!Number.isInteger(this.sidecarCount) || this.sidecarCount < 1) throw new RangeError(`a prover needs at least 1 sidecar, got ${this.sidecarCount}`);
   }
 
-  /** How many proofs the backend works on at once: what a caller should keep in flight, plus one. */
+  /** How many proofs the backend works on at once (native: its sidecars; snarkjs: 1); callers keep one more in flight. */
   get parallelism(): number {
-    return this.requested === 'snarkjs' ? 1 : this.sidecarCount;
+    return this.requested === 'snarkjs' || this.fellBack ? 1 : this.sidecarCount;
   }
 
   /** The backend that proves, settled on first use. */
@@ -93,7 +97,7 @@ export class CircuitProver {
         const sidecar = loaded.sidecars.reduce((a, b) => (b.pending < a.pending ? b : a));
         sidecar.pending++;
         try {
-          return await sidecar.prover.prove(bytes);
+          return await (await this.usable(sidecar)).prove(bytes);
         } finally {
           sidecar.pending--;
         }
@@ -103,6 +107,11 @@ export class CircuitProver {
       this.proofTail = run.catch(() => undefined);
       return run;
     });
+    this.inFlight.add(proof);
+    const settled = (): void => {
+      this.inFlight.delete(proof);
+    };
+    proof.then(settled, settled);
     return proof;
   }
 
@@ -113,27 +122,57 @@ export class CircuitProver {
     return run;
   }
 
-  /** Stops the native sidecar, if one runs; the prover starts a new one if used again. */
+  /**
+   * Lets the proofs already asked for finish, then stops the native sidecars; the prover starts
+   * new ones if used again.
+   */
   async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
     const engine = this.engine;
     this.engine = undefined;
     const loaded = await engine?.catch(() => undefined);
     if (loaded?.backend === 'native') await Promise.all(loaded.sidecars.map((sidecar) => sidecar.prover.close()));
   }
 
+  /**
+   * A sidecar that died (killed, out of memory) refuses every later proof; the proof that met
+   * the death fails, and the next one goes to a replacement started here.
+   */
+  private usable(sidecar: Sidecar): Promise<NativeGroth16Prover> {
+    if (sidecar.prover.alive) return Promise.resolve(sidecar.prover);
+    sidecar.restarting ??= NativeGroth16Prover.start(this.artifacts.zkey, { threads: this.sidecarCount > 1 ? 1 : undefined }).then(
+      (prover) => {
+        sidecar.prover = prover;
+        sidecar.restarting = undefined;
+        return prover;
+      },
+      (error: unknown) => {
+        sidecar.restarting = undefined;
+        throw error;
+      },
+    );
+    return sidecar.restarting;
+  }
+
   private loadCalculator(): Promise<WitnessCalculator> {
-    this.calculator ??= readFile(this.artifacts.wasm).then((wasm) => WitnessCalculatorBuilder(wasm));
-    this.calculator.catch(() => {
-      this.calculator = undefined;
-    });
+    if (!this.calculator) {
+      const loading = readFile(this.artifacts.wasm).then((wasm) => WitnessCalculatorBuilder(wasm));
+      this.calculator = loading;
+      loading.catch(() => {
+        if (this.calculator === loading) this.calculator = undefined;
+      });
+    }
     return this.calculator;
   }
 
   private loadEngine(): Promise<Engine> {
-    this.engine ??= this.startEngine();
-    this.engine.catch(() => {
-      this.engine = undefined;
-    });
+    if (!this.engine) {
+      const starting = this.startEngine();
+      this.engine = starting;
+      starting.catch(() => {
+        if (this.engine === starting) this.engine = undefined;
+      });
+    }
     return this.engine;
   }
 
@@ -161,6 +200,7 @@ export class CircuitProver {
         }
       }
     }
+    if (this.requested !== 'snarkjs') this.fellBack = true;
     return { backend: 'snarkjs', zkey: await readFile(this.artifacts.zkey) };
   }
 }

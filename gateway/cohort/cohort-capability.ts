@@ -11,7 +11,8 @@ import { AnswerBlindings } from './answer-blindings.js';
 import { cohortRoutes } from './cohort-routes.js';
 import { CohortService } from './cohort-service.js';
 import { CohortQueryWorker } from './query-worker.js';
-import { loadZkToolkit, releaseZkThreads, type ZkToolkit } from './zk-toolkit.js';
+import type { ProverBackend } from './circuit-prover.js';
+import { closeZkToolkit, loadZkToolkit, type ZkToolkit } from './zk-toolkit.js';
 
 export interface CohortCapabilityOptions {
   db: Db;
@@ -22,6 +23,8 @@ export interface CohortCapabilityOptions {
   self: { memberId: Hex; signer: Hex };
   /** How often the worker looks for new queries; default 1 s. */
   pollIntervalMs?: number;
+  /** The Groth16 backend (config CARELEDGER_ZK_PROVER); default auto. */
+  zkProver?: ProverBackend | 'auto';
 }
 
 export interface CohortCapability {
@@ -37,7 +40,7 @@ export interface CohortCapability {
 export async function startCohortCapability(options: CohortCapabilityOptions): Promise<CohortCapability> {
   let toolkit: Promise<ZkToolkit> | undefined;
   const zk = () => {
-    toolkit ??= loadZkToolkit();
+    toolkit ??= loadZkToolkit(undefined, options.zkProver ?? 'auto');
     return toolkit;
   };
   const service = new CohortService({ db: options.db, store: options.store, masterKey: options.masterKey, cohorts: options.cohorts, memberId: options.self.memberId, zk });
@@ -62,7 +65,8 @@ export async function startCohortCapability(options: CohortCapabilityOptions): P
     },
     async close() {
       await worker?.stop();
-      if (toolkit) await releaseZkThreads();
+      const loaded = await toolkit?.catch(() => undefined);
+      if (loaded) await closeZkToolkit(loaded);
     },
   };
 }

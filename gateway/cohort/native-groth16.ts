@@ -121,8 +121,8 @@ interface Request {
 type Reply = { ready: true } & NativeProverInfo | { error: string } | Groth16Result;
 
 /**
- * One sidecar process for one zkey. Proofs are queued and sent one at a time (each already uses
- * every core); answers come back in order. A crashed sidecar rejects the proof in progress and all
+ * One sidecar process for one zkey. Proofs are queued and sent one at a time (each uses the
+ * sidecar's threads, by default every core); answers come back in order. A crashed sidecar rejects the proof in progress and all
  * queued ones; later calls reject at once. While idle the sidecar does not keep Node running.
  */
 export class NativeGroth16Prover {
@@ -177,6 +177,11 @@ export class NativeGroth16Prover {
     await prover.ready();
     prover.setActive(false);
     return prover;
+  }
+
+  /** False once the sidecar died or close() was called: every later proof would be refused. */
+  get alive(): boolean {
+    return !this.closing && this.failure === undefined;
   }
 
   get pid(): number | undefined {

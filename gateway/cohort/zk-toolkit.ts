@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { VerificationKey } from 'snarkjs';
 import { circuitArtifacts, DEFAULT_ARTIFACTS_DIR, loadVerificationKey } from './artifacts.js';
-import { CircuitProver } from './circuit-prover.js';
+import { CircuitProver, configuredBackend, type ProverBackend } from './circuit-prover.js';
 import { loadCountCommitments, type CountCommitments } from './count-commitment.js';
 import { loadPoseidon, type PoseidonHash } from './poseidon.js';
 
@@ -14,7 +14,10 @@ export interface ZkToolkit {
 }
 
 /** Loads the hashers and keys (provers read their 30 MB of artifacts on first use only). */
-export async function loadZkToolkit(dir: string = DEFAULT_ARTIFACTS_DIR): Promise<ZkToolkit> {
+export async function loadZkToolkit(
+  dir: string = DEFAULT_ARTIFACTS_DIR,
+  backend: ProverBackend | 'auto' = configuredBackend(),
+): Promise<ZkToolkit> {
   const [hash, commitments, count, release, eligibility] = await Promise.all([
     loadPoseidon(),
     loadCountCommitments(),
@@ -27,9 +30,9 @@ export async function loadZkToolkit(dir: string = DEFAULT_ARTIFACTS_DIR): Promis
     commitments,
     provers: {
       // A query proves hundreds of chunks: one single-threaded sidecar per core proves the most per second.
-      count: new CircuitProver(circuitArtifacts('cohort_count', dir), { sidecars: availableParallelism() }),
-      release: new CircuitProver(circuitArtifacts('threshold_release', dir)),
-      eligibility: new CircuitProver(circuitArtifacts('eligibility', dir)),
+      count: new CircuitProver(circuitArtifacts('cohort_count', dir), { backend, sidecars: availableParallelism() }),
+      release: new CircuitProver(circuitArtifacts('threshold_release', dir), { backend }),
+      eligibility: new CircuitProver(circuitArtifacts('eligibility', dir), { backend }),
     },
     keys: { count, release, eligibility },
   };
@@ -42,4 +45,10 @@ export async function loadZkToolkit(dir: string = DEFAULT_ARTIFACTS_DIR): Promis
 export async function releaseZkThreads(): Promise<void> {
   const holder = globalThis as { curve_bn128?: { terminate(): Promise<void> } | null };
   await holder.curve_bn128?.terminate();
+}
+
+/** Stops the toolkit's native sidecars once their proofs are done, and snarkjs's threads. */
+export async function closeZkToolkit(zk: ZkToolkit): Promise<void> {
+  await Promise.all(Object.values(zk.provers).map((prover) => prover.close()));
+  await releaseZkThreads();
 }
