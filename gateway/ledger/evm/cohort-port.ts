@@ -134,9 +134,20 @@ export class EvmCohortPort implements CohortPort {
     const digest = chunks.reduce<string>((d, chunk) => solidityPackedKeccak256(['bytes32', 'uint256'], [d, chunk.signals[2]!]), ZeroHash);
     if (digest !== commitment.chunkRootsDigest) throw new CohortRejectedError('ChunkRootsMismatch', [member, epoch]);
     let gasUsed = 0n;
-    for (let first = progress?.nextIndex ?? 0; first < chunks.length; first += this.chunksPerTransaction) {
+    let first = progress?.nextIndex ?? 0;
+    while (first < chunks.length) {
       const batch = chunks.slice(first, first + this.chunksPerTransaction).map(solidityProof);
-      gasUsed += (await this.send('postAnswerChunks', [queryId, epoch, first, batch])).gasUsed;
+      try {
+        gasUsed += (await this.send('postAnswerChunks', [queryId, epoch, first, batch])).gasUsed;
+        first += batch.length;
+      } catch (error) {
+        // A batch sent before a restart can still be mined ahead of this one: carry on from where
+        // the chain is, since the proofs (derived blindings) are the same.
+        if (!(error instanceof CohortRejectedError) || error.reason !== 'ChunkIndexMismatch') throw error;
+        const onChain = await this.answerProgress(queryId, member);
+        if (!onChain || onChain.epoch !== epoch || onChain.nextIndex <= first) throw error;
+        first = onChain.nextIndex;
+      }
     }
     return this.answered(await this.send('finishAnswer', [queryId, solidityProof(release)]), gasUsed);
   }
