@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { JWK } from 'jose';
+import { configuredBackend, type ProverBackend } from './cohort/prover-backend.js';
 
 export interface ExternalChainConfig {
   rpcUrl: string;
@@ -33,7 +34,7 @@ export interface NodeConfig {
   /** Worker threads for full R4 validation; 0 validates on the main thread. */
   r4ValidationWorkers: number;
   /** Cohort and eligibility proofs: the native prover when it builds (auto), or one named. */
-  zkProver: 'auto' | 'native' | 'snarkjs';
+  zkProver: ProverBackend | 'auto';
   logLevel: string;
   secrets: { masterKeyHex?: string; memberPrivateKey?: string; keystorePassword?: string };
   /** EHR integration; each adapter is off (null / empty) unless configured. Bulk $export is always on. */
@@ -110,9 +111,11 @@ export const DEFAULT_SYNC_TYPES = [
 ];
 
 function zkProverSetting(value: string | undefined): NodeConfig['zkProver'] {
-  if (value === undefined || value === '') return 'auto';
-  if (value === 'auto' || value === 'native' || value === 'snarkjs') return value;
-  throw new ConfigError(`CARELEDGER_ZK_PROVER must be auto, native or snarkjs, got "${value}"`);
+  try {
+    return configuredBackend(value);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 export class ConfigError extends Error {

@@ -5,24 +5,14 @@ import type { Groth16Proof, VerificationKey } from 'snarkjs';
 import type { CircuitArtifacts } from './artifacts.js';
 import type { CircuitInput } from './circuit-inputs.js';
 import { NativeGroth16Prover } from './native-groth16.js';
+import { configuredBackend, type ProverBackend } from './prover-backend.js';
+
+export { configuredBackend, type ProverBackend } from './prover-backend.js';
 
 export interface Groth16Result {
   proof: Groth16Proof;
   /** Decimal strings: circuit outputs first, then public inputs, in declaration order. */
   publicSignals: string[];
-}
-
-/**
- * native: circuits/native-prover, about 10x faster than snarkjs on this machine (docs/zk.md).
- * snarkjs: its WebAssembly prover, the fallback where no C compiler is available.
- */
-export type ProverBackend = 'native' | 'snarkjs';
-
-/** CARELEDGER_ZK_PROVER picks the backend; `auto` (the default) is native when it builds. */
-export function configuredBackend(value: string | undefined = process.env.CARELEDGER_ZK_PROVER): ProverBackend | 'auto' {
-  if (value === undefined || value === '' || value === 'auto') return 'auto';
-  if (value === 'native' || value === 'snarkjs') return value;
-  throw new Error(`CARELEDGER_ZK_PROVER must be auto, native or snarkjs, not ${JSON.stringify(value)}`);
 }
 
 type Engine = { backend: 'native'; sidecars: Sidecar[] } | { backend: 'snarkjs'; zkey: Uint8Array };

@@ -1,11 +1,10 @@
 // Satisfying inputs for each committed circuit and their .wtns witnesses: what the native prover's
 // test and bench prove, built the way bench.ts builds its inputs.
 
-import { readFile } from 'node:fs/promises';
-import { WitnessCalculatorBuilder } from 'circom_runtime';
 import { randomRecords, T2DM } from '../../circuits/record-fixtures.js';
 import { circuitArtifacts, type CohortCircuit } from './artifacts.js';
 import { chunkInput, eligibilityInput, releaseInput, type CircuitInput } from './circuit-inputs.js';
+import { CircuitProver } from './circuit-prover.js';
 import { buildCohortTree, inclusionPath } from './cohort-tree.js';
 import { loadCountCommitments } from './count-commitment.js';
 import { compileCriteria, criteriaHash, type CohortCriteria } from './criteria.js';
@@ -43,7 +42,6 @@ export async function sampleCircuitInputs(): Promise<Record<CohortCircuit, Circu
 }
 
 /** The circuit's witness for `input` in the .wtns binary format. */
-export async function circuitWitness(circuit: CohortCircuit, input: CircuitInput): Promise<Uint8Array> {
-  const calculator = await WitnessCalculatorBuilder(await readFile(circuitArtifacts(circuit).wasm));
-  return calculator.calculateWTNSBin(input, 0);
+export function circuitWitness(circuit: CohortCircuit, input: CircuitInput): Promise<Uint8Array> {
+  return new CircuitProver(circuitArtifacts(circuit)).witness(input);
 }
