@@ -188,6 +188,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     await r4Validation.close();
     await anchorer!.stop();
     db.close();
+    store.close();
     await chain.close();
     lock.release();
   };

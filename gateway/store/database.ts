@@ -1,5 +1,7 @@
 // The node's one SQLite database. WAL with synchronous=FULL: a commit is on disk before any
-// caller hears "201", which is what lets us promise that acknowledged data survives kill -9.
+// caller hears "201", which is what lets us promise that acknowledged data survives kill -9 and
+// power cuts. The intake write queue commits with NORMAL and fsyncs the WAL itself, off the event
+// loop, before it settles (write-queue.ts, wal-sync.ts); every other writer commits with FULL.
 
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';

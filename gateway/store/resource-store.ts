@@ -119,6 +119,11 @@ export class ResourceStore implements ResourceService, IntakePort {
     return this.applyOps(ops, DEFAULT_SOURCE);
   }
 
+  /** Releases what the store holds beside the database; call after closing the database. */
+  close(): void {
+    this.queue.close();
+  }
+
   async submit(items: IntakeItem[], options: { source: string; atomic?: boolean }): Promise<IntakeItemResult[]> {
     const ops = items.map((item): WriteOp => ({
       kind: 'update',
