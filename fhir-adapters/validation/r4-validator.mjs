@@ -2,9 +2,17 @@
 // validation worker threads load it without the TypeScript loader, which would cost each
 // thread a loader thread and its memory.
 import { createRequire } from 'node:module';
-import { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } from '@medplum/core';
+import { loadValidationCore } from './medplum-core.mjs';
 
 const require = createRequire(import.meta.url);
+
+// medplum's validator with performance patches that leave its results unchanged (medplum-core.mjs).
+const validation = await loadValidationCore();
+if (!validation.patched) console.warn(`careledger: R4 validation runs on unpatched @medplum/core (slower): ${validation.reason}`);
+const { OperationOutcomeError, indexStructureDefinitionBundle, validateResource } = validation.core;
+
+/** Whether R4 validation runs with the performance patches, and if not, why. */
+export const validationCore = { patched: validation.patched, reason: validation.reason };
 
 let indexed = false;
 
