@@ -32,6 +32,8 @@ export class WriteQueue {
   private readonly runTogether;
   private readonly runIsolated;
   private readonly wal: WalSync;
+  private readonly syncNormal;
+  private readonly syncFull;
 
   constructor(
     private readonly db: Db,
@@ -41,6 +43,8 @@ export class WriteQueue {
     wal?: WalSync,
   ) {
     this.wal = wal ?? new WalSync(db);
+    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+    this.syncFull = db.prepare('PRAGMA synchronous = FULL');
     this.runTogether = db.transaction((units: Pending<unknown>[]): Outcome[] =>
       units.map((unit) => {
         try {
@@ -77,14 +81,14 @@ export class WriteQueue {
     if (this.scheduled) setImmediate(() => this.flush());
 
     let outcomes: Outcome[];
-    this.db.pragma('synchronous = NORMAL');
+    this.syncNormal.run();
     try {
       outcomes = this.commit(units);
     } catch (error) {
       for (const unit of units) unit.reject(error);
       return;
     } finally {
-      this.db.pragma('synchronous = FULL');
+      this.syncFull.run();
     }
     this.wal.sync().then(
       () =>
