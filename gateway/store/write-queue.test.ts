@@ -70,6 +70,7 @@ describe('WriteQueue: group commit made durable off the event loop', () => {
 
   it('keeps synchronous=FULL for every other writer of the connection, also after a failed unit', async () => {
     held = [];
+    const inside = queue.run(() => db.pragma('synchronous', { simple: true }));
     const ok = queue.run(insert(1));
     const failing = queue.run(() => {
       throw new Error('refused');
@@ -77,6 +78,7 @@ describe('WriteQueue: group commit made durable off the event loop', () => {
     await tick();
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     while (held.length) held.shift()!();
+    expect(await inside).toBe(1); // NORMAL for the group commit itself
     await ok;
     await expect(failing).rejects.toThrow('refused');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);

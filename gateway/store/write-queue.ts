@@ -32,8 +32,6 @@ export class WriteQueue {
   private readonly runTogether;
   private readonly runIsolated;
   private readonly wal: WalSync;
-  private readonly syncNormal;
-  private readonly syncFull;
 
   constructor(
     private readonly db: Db,
@@ -43,8 +41,6 @@ export class WriteQueue {
     wal?: WalSync,
   ) {
     this.wal = wal ?? new WalSync(db);
-    this.syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
-    this.syncFull = db.prepare('PRAGMA synchronous = FULL');
     this.runTogether = db.transaction((units: Pending<unknown>[]): Outcome[] =>
       units.map((unit) => {
         try {
@@ -81,14 +77,15 @@ export class WriteQueue {
     if (this.scheduled) setImmediate(() => this.flush());
 
     let outcomes: Outcome[];
-    this.syncNormal.run();
+    // db.pragma, not a statement prepared once: SQLite applies this pragma when it compiles it.
+    this.db.pragma('synchronous = NORMAL');
     try {
       outcomes = this.commit(units);
     } catch (error) {
       for (const unit of units) unit.reject(error);
       return;
     } finally {
-      this.syncFull.run();
+      this.db.pragma('synchronous = FULL');
     }
     this.wal.sync().then(
       () =>
