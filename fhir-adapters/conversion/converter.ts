@@ -93,7 +93,7 @@ export class Conversion {
     path: string,
     rule: ElementRule | undefined,
   ): void {
-    const r4Path = `${t4.name}.${el4.name}${el4.choice ? '[x]' : ''}`;
+    const r4Path = r4PathOf(t4, el4);
     const items = toItems(el4, value, ext, path);
     if (rule?.carry) {
       for (const item of items) this.carry(out, t5, el4, r4Path, item, root, rule.carry, 'information');
@@ -360,7 +360,33 @@ function fitsBackbone(value: Json, t: CompiledType): boolean {
   return true;
 }
 
-function resolveTargets(parent: CompiledType, name: string, suffix: string): KeyedElement[] {
+// The R4 path names and R5 targets of an element depend only on the compiled models, so they are
+// computed once; intake converts thousands of resources a second and the strings and arrays
+// made per element were a quarter of all it allocated.
+const r4Paths = new WeakMap<CompiledType, Map<KeyedElement, string>>();
+
+function r4PathOf(t4: CompiledType, el4: KeyedElement): string {
+  let paths = r4Paths.get(t4);
+  if (!paths) r4Paths.set(t4, (paths = new Map()));
+  let path = paths.get(el4);
+  if (path === undefined) paths.set(el4, (path = `${t4.name}.${el4.name}${el4.choice ? '[x]' : ''}`));
+  return path;
+}
+
+const targetCache = new WeakMap<CompiledType, Map<string, Map<string, readonly KeyedElement[]>>>();
+
+/** R5 elements an R4 element may land in, best first (shared arrays: do not modify). */
+function resolveTargets(parent: CompiledType, name: string, suffix: string): readonly KeyedElement[] {
+  let byName = targetCache.get(parent);
+  if (!byName) targetCache.set(parent, (byName = new Map()));
+  let bySuffix = byName.get(name);
+  if (!bySuffix) byName.set(name, (bySuffix = new Map()));
+  let targets = bySuffix.get(suffix);
+  if (!targets) bySuffix.set(suffix, (targets = computeTargets(parent, name, suffix)));
+  return targets;
+}
+
+function computeTargets(parent: CompiledType, name: string, suffix: string): KeyedElement[] {
   const exact = parent.byKey.get(name + suffix);
   const named = parent.byName.get(name) ?? (suffix ? [] : parent.byKey.has(name) ? [parent.byKey.get(name) as KeyedElement] : []);
   return exact ? [exact, ...named.filter((e) => e !== exact)] : named;

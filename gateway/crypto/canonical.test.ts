@@ -93,6 +93,17 @@ describe('RFC 8785 examples', () => {
     );
   });
 
+  it('section 3.2.3: the same order for small objects (insertion sort) and large ones (Array sort)', () => {
+    const names = ['\u20ac', '\r', '\ufb33', '1', '\ud83d\ude00', '\u0080', '\u00f6', 'a', 'A', '', 'aa', 'a\u0000'];
+    for (let n = 20; n <= 60; n += 4) names.push(...Array.from({ length: 4 }, (_, i) => `k${(n * 7 + i * 13) % 97}-${n}`));
+    for (const size of [2, 7, 12, 24, 25, 40, names.length]) {
+      const keys = names.slice(0, size).reverse();
+      const object = Object.fromEntries(keys.map((k, i) => [k, i]));
+      const expected = `{${[...keys].sort().map((k) => `${JSON.stringify(k)}:${object[k]}`).join(',')}}`;
+      expect(canonicalize(object), `${size} members`).toBe(expected);
+    }
+  });
+
   it('cyberphone/json-canonicalization testdata: structures, weird, french, values', () => {
     const structures = '{\n  "1": {"f": {"f": "hi","F": 5} ,"\\n": 56.0},\n  "10": { },\n  "": "empty",\n  "a": { },\n  "111": [ { } ],\n  "A": { }\n}';
     expect(canonicalize(JSON.parse(structures))).toBe('{"":"empty","1":{"\\n":56,"f":{"F":5,"f":"hi"}},"10":{},"111":[{}],"A":{},"a":{}}');
