@@ -73,7 +73,18 @@ export function isPermitted(
   return true;
 }
 
-/** Parses granted scope strings once; strings that are not grantable system scopes are ignored. */
-export function parseGrantedScopes(scopes: readonly string[]): ResourceScope[] {
-  return scopes.map(parseGrantableScope).filter((s): s is ResourceScope => s !== null);
+const parsedScopes = new WeakMap<readonly string[], ResourceScope[]>();
+
+/**
+ * Parses granted scope strings; strings that are not grantable system scopes are ignored. The
+ * result is kept per scopes array: a request's principal is resolved once, so the entries of a
+ * batch Bundle (each checked on its own) parse the token's scopes once, not once per entry.
+ */
+export function parseGrantedScopes(scopes: readonly string[]): readonly ResourceScope[] {
+  let parsed = parsedScopes.get(scopes);
+  if (!parsed) {
+    parsed = scopes.map(parseGrantableScope).filter((s): s is ResourceScope => s !== null);
+    parsedScopes.set(scopes, parsed);
+  }
+  return parsed;
 }

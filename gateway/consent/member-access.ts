@@ -14,6 +14,8 @@ const MEMBER_INTERACTIONS = new Set(['read', 'vread', 'history', 'search']);
 
 export class MemberAccess {
   private readonly principals = new WeakMap<FastifyRequest, Promise<MemberPrincipal>>();
+  /** Per request: a batch Bundle asks once per entry. */
+  private readonly memberRequests = new WeakMap<FastifyRequest, boolean>();
 
   constructor(
     private readonly authenticator: MemberAuthenticator,
@@ -22,8 +24,13 @@ export class MemberAccess {
   ) {}
 
   isMemberRequest(request: FastifyRequest): boolean {
-    const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
-    return match !== null && isMemberJwt(match[1]!);
+    let member = this.memberRequests.get(request);
+    if (member === undefined) {
+      const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '');
+      member = match !== null && isMemberJwt(match[1]!);
+      this.memberRequests.set(request, member);
+    }
+    return member;
   }
 
   principalOf(request: FastifyRequest): Promise<MemberPrincipal> {
