@@ -75,6 +75,15 @@ function mutations(resource: Json): Json[] {
   push((r) => (r.modifierExtension = [{ url: 'http://example.org/m', valueString: 'x', valueInteger: 1 }]));
   push((r) => (r._status = { extension: [{ url: 'http://example.org/s', valueString: 's' }] }));
   push((r) => (r._status = { extension: [{ valueString: 'an extension without url' }] }));
+  // A primitive present only as its extension ("_status" without "status") is not absent.
+  push((r) => {
+    delete r.status;
+    r._status = { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
+  });
+  push((r) => {
+    delete r.id;
+    r._id = { extension: [{ url: 'http://example.org/i', valueString: 'i' }] };
+  });
   push((r) => (r._id = { unknownInPrimitiveExtension: 1 }));
   push((r) => (r._id = { extension: [{ url: 'http://example.org/b', valueBoolean: 'not a boolean' }] }));
   push((r) => (r.identifier = [null]));
