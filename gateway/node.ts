@@ -193,6 +193,9 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     lock.release();
   };
   try {
+    // The validation workers load the R4 definitions while the rest starts; R4 writes are not
+    // taken before they can be validated (the first ones would otherwise wait a second).
+    await r4Validation.ready();
     await adapters.start(app.log);
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
