@@ -4,7 +4,9 @@
 import { R5 } from '../fhir-adapters/validation/compiled-models.js';
 
 export { convertR4toR5 } from '../fhir-adapters/conversion/index.js';
-export { validateR5 } from '../fhir-adapters/validation/index.js';
+// From its own module, not validation/index.js: that one also loads the R4 validator (a second,
+// patched @medplum/core), which only the validation worker threads need.
+export { validateR5 } from '../fhir-adapters/validation/r5-validator.js';
 
 /** Every concrete R5 resource type. */
 export const R5_RESOURCE_TYPES: ReadonlySet<string> = new Set(

@@ -5,7 +5,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { validateR4 } from './r4-validator.mjs';
 
 interface Pending {
   resource: unknown;
@@ -35,7 +34,9 @@ export class R4ValidationPool {
   }
 
   validate(resource: unknown): Promise<OperationOutcomeIssue[]> {
-    if (this.workers.length === 0) return Promise.resolve(validateR4(resource));
+    // Loaded only here: with workers, the calling thread never needs the R4 validator (a second,
+    // patched @medplum/core with the R4 definitions).
+    if (this.workers.length === 0) return import('./r4-validator.mjs').then(({ validateR4 }) => validateR4(resource));
     if (this.closed) return Promise.reject(new Error('the R4 validation pool is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ resource, resolve, reject });
