@@ -24,7 +24,7 @@ describe('WriteQueue: group commit made durable off the event loop', () => {
       fsyncCalls++;
       held.push(() => done(null));
     });
-    queue = new WriteQueue(db, () => {}, 2000, wal);
+    queue = new WriteQueue(db, () => {}, { wal });
   });
 
   afterEach(() => {
@@ -85,9 +85,30 @@ describe('WriteQueue: group commit made durable off the event loop', () => {
   });
 
   it('rejects the commit when the fsync fails: nobody hears "committed" for data not known to be on disk', async () => {
-    const failingQueue = new WriteQueue(db, () => {}, 2000, new WalSync(db, (_fd, done) => done(new Error('EIO'))));
+    const failingQueue = new WriteQueue(db, () => {}, { wal: new WalSync(db, (_fd, done) => done(new Error('EIO'))) });
     await expect(failingQueue.run(insert(1))).rejects.toThrow('EIO');
     failingQueue.close();
+  });
+
+  it('sizes a flush by time: a backlog of slow units is committed in several short flushes, in order', async () => {
+    const timed = new WriteQueue(db, () => {}, { flushBudgetMs: 20, wal: new WalSync(db, (_fd, done) => done(null)) });
+    const slowInsert = (v: number) => () => {
+      const until = performance.now() + 2;
+      while (performance.now() < until);
+      return db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes;
+    };
+    const results = await Promise.all(Array.from({ length: 200 }, (_, v) => timed.run(slowInsert(v))));
+    expect(results.every((r) => r === 1)).toBe(true);
+    const values = (db.prepare('SELECT v FROM t ORDER BY rowid').all() as { v: number }[]).map((row) => row.v);
+    expect(values).toEqual(Array.from({ length: 200 }, (_, v) => v));
+    // The first flush trusts the initial estimate (0.1 ms a unit) and takes all 200; had it
+    // measured first, 2 ms units against a 20 ms budget shrink flushes to the minimum of 32.
+    expect(timed.stats.commits).toBe(1);
+    const more = await Promise.all(Array.from({ length: 200 }, (_, v) => timed.run(slowInsert(200 + v))));
+    expect(more.every((r) => r === 1)).toBe(true);
+    expect(timed.stats.commits).toBeGreaterThanOrEqual(1 + Math.ceil(200 / 64));
+    expect(timed.stats.units).toBe(400);
+    timed.close();
   });
 
   it('fsyncs the real WAL file of a file database and skips it for :memory:', async () => {
