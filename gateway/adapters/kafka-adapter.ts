@@ -5,12 +5,17 @@
 // kafkajs would otherwise spend many seconds in its own retries (which a stopping node cannot
 // cut short) and log each of them.
 
-import { logLevel, type LogEntry } from 'kafkajs';
+import type { LogEntry } from 'kafkajs';
 import net from 'node:net';
 import type { KafkaAdapterConfig } from '../config.js';
 import type { IntakePort } from '../intake/port.js';
 import type { Receipt } from '../receipts/format.js';
-import { startKafkaIntake, type RunningKafkaIntake } from '../../fhir-adapters/kafka/kafka-intake.js';
+import type { RunningKafkaIntake } from '../../fhir-adapters/kafka/kafka-intake.js';
+
+// kafkajs' levels (logLevel.ERROR, WARN), so that kafkajs itself is loaded only by a node that
+// has a Kafka intake configured (kafka-intake.ts is imported when connecting).
+const KAFKA_ERROR = 1;
+const KAFKA_WARN = 2;
 
 export type KafkaState = 'connecting' | 'connected' | 'restarting' | 'retrying' | 'crashed' | 'stopped';
 
@@ -68,12 +73,13 @@ export class KafkaAdapter {
       try {
         if (!(await anyBrokerAnswers(this.config.brokers))) throw new Error(`no broker answers at ${this.config.brokers.join(', ')}`);
         if (this.stopping) return;
+        const { startKafkaIntake } = await import('../../fhir-adapters/kafka/kafka-intake.js');
         const running = await startKafkaIntake(
           {
             client: {
               clientId: `careledger-${this.deps.orgId}`,
               brokers: this.config.brokers,
-              logLevel: logLevel.WARN,
+              logLevel: KAFKA_WARN,
               logCreator: () => (entry) => this.kafkajsLog(entry),
             },
             groupId: this.config.groupId,
@@ -125,8 +131,8 @@ export class KafkaAdapter {
   private kafkajsLog({ namespace, level, log }: LogEntry): void {
     const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
     const line = { kafkajs: namespace, ...fields };
-    if (level === logLevel.ERROR) this.deps.log.error(line, `kafkajs: ${message}`);
-    else if (level === logLevel.WARN) this.deps.log.warn(line, `kafkajs: ${message}`);
+    if (level === KAFKA_ERROR) this.deps.log.error(line, `kafkajs: ${message}`);
+    else if (level === KAFKA_WARN) this.deps.log.warn(line, `kafkajs: ${message}`);
     else this.deps.log.debug(line, `kafkajs: ${message}`);
   }
 }

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { WitnessCalculatorBuilder, type WitnessCalculator } from 'circom_runtime';
-import * as snarkjs from 'snarkjs';
+import type { WitnessCalculator } from 'circom_runtime';
 import type { Groth16Proof, VerificationKey } from 'snarkjs';
 import type { CircuitArtifacts } from './artifacts.js';
 import type { CircuitInput } from './circuit-inputs.js';
@@ -93,7 +92,7 @@ export class CircuitProver {
         }
       }
       const previous = this.proofTail;
-      const run = previous.then(() => snarkjs.groth16.prove({ type: 'mem', data: loaded.zkey }, { type: 'mem', data: bytes }));
+      const run = previous.then(async () => (await import('snarkjs')).groth16.prove({ type: 'mem', data: loaded.zkey }, { type: 'mem', data: bytes }));
       this.proofTail = run.catch(() => undefined);
       return run;
     });
@@ -146,7 +145,7 @@ export class CircuitProver {
 
   private loadCalculator(): Promise<WitnessCalculator> {
     if (!this.calculator) {
-      const loading = readFile(this.artifacts.wasm).then((wasm) => WitnessCalculatorBuilder(wasm));
+      const loading = Promise.all([readFile(this.artifacts.wasm), import('circom_runtime')]).then(([wasm, runtime]) => runtime.WitnessCalculatorBuilder(wasm));
       this.calculator = loading;
       loading.catch(() => {
         if (this.calculator === loading) this.calculator = undefined;
@@ -195,6 +194,7 @@ export class CircuitProver {
   }
 }
 
-export function verifyGroth16(vkey: VerificationKey, result: Groth16Result): Promise<boolean> {
-  return snarkjs.groth16.verify(vkey, result.publicSignals, result.proof);
+/** snarkjs is imported on first use: a node that does no ZK work never loads it. */
+export async function verifyGroth16(vkey: VerificationKey, result: Groth16Result): Promise<boolean> {
+  return (await import('snarkjs')).groth16.verify(vkey, result.publicSignals, result.proof);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { buildBabyjub, buildPedersenHash, type BabyJub, type Point } from 'circomlibjs';
+import type { BabyJub, Point } from 'circomlibjs';
 
 /** A Baby Jubjub point in affine twisted-Edwards coordinates. */
 export type CommitmentPoint = [bigint, bigint];
@@ -21,6 +21,8 @@ export interface CountCommitments {
 }
 
 export async function loadCountCommitments(): Promise<CountCommitments> {
+  // Imported here: circomlibjs is ~20 MB of heap that a node needs only once it does ZK work.
+  const { buildBabyjub, buildPedersenHash } = await import('circomlibjs');
   const babyJub: BabyJub = await buildBabyjub();
   const pedersen = await buildPedersenHash();
   const F = babyJub.F;

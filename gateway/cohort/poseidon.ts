@@ -1,10 +1,10 @@
-import { buildPoseidon } from 'circomlibjs';
-
 /** Poseidon over BN254's scalar field with circomlib's parameters, 1..16 inputs. */
 export type PoseidonHash = (inputs: readonly bigint[]) => bigint;
 
 /** Builds the hasher once (it compiles WASM); callers pass it to the pure functions. */
 export async function loadPoseidon(): Promise<PoseidonHash> {
+  // Imported here: circomlibjs is ~20 MB of heap that a node needs only once it does ZK work.
+  const { buildPoseidon } = await import('circomlibjs');
   const poseidon = await buildPoseidon();
   return (inputs) => poseidon.F.toObject(poseidon([...inputs]));
 }
