@@ -150,7 +150,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
     chain,
     embeddedChainPort: integer(env, 'EMBEDDED_CHAIN_PORT', 0, 0, 65535),
     batch: {
-      maxLeaves: integer(env, 'BATCH_MAX_LEAVES', 4096, 1, 1 << 20),
+      // Large enough to absorb a backlog: anchoring is one transaction at a time, so on a chain
+      // with 2 s blocks a 4,096 cap would anchor at most ~2,000 leaves/s and fall behind intake.
+      maxLeaves: integer(env, 'BATCH_MAX_LEAVES', 16384, 1, 1 << 20),
       maxAgeMs: integer(env, 'BATCH_MAX_AGE_MS', 1000, 10, 3_600_000),
     },
     bodyLimitBytes: integer(env, 'FHIR_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -1,7 +1,7 @@
 // Turns "batch N is anchored" into the receipt of every resource version in it, for subscribers
 // such as the Kafka receipt publisher. Kept off the hot path: the anchorer's callback only queues
 // the batch number, and receipts are built a slice at a time on later turns of the event loop, so
-// a 4096-leaf batch never holds up HTTP or MLLP intake. Batches anchored while nobody listens
+// a batch of thousands of leaves never holds up HTTP or MLLP intake. Batches anchored while nobody listens
 // (Kafka still connecting) wait as numbers and are delivered to the first subscriber.
 
 import type { Receipt } from '../receipts/format.js';
