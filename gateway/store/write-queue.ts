@@ -8,7 +8,7 @@
 // it takes as many queued units as fit in `flushBudgetMs` at the cost per unit the previous
 // flushes measured. Measured with 2,000-unit flushes: 190-300 ms stretches, during which every
 // other callback waited, the anchorer's chain round trips included (p95 intake-to-anchor 2.1-2.5
-// s at 40,000 resources); with a 30 ms budget 1.6 s, and intake as fast.
+// s at 40,000 resources); with a 25-30 ms budget (25 is the default) 1.4-1.6 s, and intake as fast.
 //
 // Units almost never fail here (validation happens before they queue), so a flush first runs
 // them all in one plain transaction. Only when a unit throws is that transaction rolled back and
