@@ -13,9 +13,10 @@ import type { Receipt } from '../receipts/format.js';
 import type { RunningKafkaIntake } from '../../fhir-adapters/kafka/kafka-intake.js';
 
 // kafkajs' levels (logLevel.ERROR, WARN), so that kafkajs itself is loaded only by a node that
-// has a Kafka intake configured (kafka-intake.ts is imported when connecting).
-const KAFKA_ERROR = 1;
-const KAFKA_WARN = 2;
+// has a Kafka intake configured (kafka-intake.ts is imported when connecting). A test checks
+// them against kafkajs' own enum.
+export const KAFKA_ERROR = 1;
+export const KAFKA_WARN = 2;
 
 export type KafkaState = 'connecting' | 'connected' | 'restarting' | 'retrying' | 'crashed' | 'stopped';
 
