@@ -10,6 +10,7 @@ import { ResourceStore } from './resource-store.js';
 import { SearchIndexer } from './search-index.js';
 import type { FhirResource } from './service.js';
 import { Vault } from './vault.js';
+import { WalSync } from './wal-sync.js';
 
 const KNOWN = new Set(['Patient', 'Observation', 'Encounter', 'Organization', 'Provenance']);
 
@@ -193,5 +194,57 @@ describe('ResourceStore on SQLite', () => {
     expect((await store.read('Patient', 'p1')).versionId).toBe('1');
     expect(counts(db).journal).toBe(3);
     expect((await store.read('Patient', 'n2')).resource).toMatchObject({ id: 'n2' });
+  });
+
+  it('shows a version only once its fsync is done, like the 201; reads of other resources do not wait', async () => {
+    let hold = false;
+    const held: Array<() => void> = [];
+    const slow = new ResourceStore({
+      db,
+      vault: new Vault(db, masterKey),
+      indexer: new SearchIndexer(masterKey),
+      validate,
+      isKnownType: (type) => KNOWN.has(type),
+      receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
+      wal: new WalSync(db, (_fd, done) => (hold ? held.push(() => done(null)) : done(null))),
+    });
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    await slow.update('Patient', 'other', patient('other'));
+    await slow.update('Patient', 'p1', patient('p1'));
+
+    hold = true;
+    const settled: string[] = [];
+    const track = <T>(name: string, promise: Promise<T>): Promise<T> =>
+      promise.finally(() => {
+        settled.push(name);
+      });
+    const writing = track('update', slow.update('Patient', 'p1', patient('p1', 'Roe')));
+    const deleting = track('delete', slow.delete('Patient', 'gone'));
+    for (let i = 0; i < 3; i++) await tick();
+    // Committed (another connection's statements would see it), fsync not done: nobody heard 201.
+    expect(held.length).toBe(1);
+    expect((db.prepare("SELECT MAX(version_id) AS v FROM resource_versions WHERE id = 'p1'").get() as { v: number }).v).toBe(2);
+
+    const byId = { type: 'Patient', params: [{ code: '_id', value: 'p1' }], count: 10, offset: 0, summaryCount: false };
+    const reads = [
+      track('read', slow.read('Patient', 'p1')),
+      track('vread', slow.vread('Patient', 'p1', '2')),
+      track('history', slow.history('Patient', 'p1')),
+      track('search', slow.search(byId)),
+      track('receipt', slow.receipt('Patient', 'p1', '2')),
+    ];
+    expect((await slow.read('Patient', 'other')).versionId).toBe('1');
+    for (let i = 0; i < 3; i++) await tick();
+    expect(settled).toEqual([]);
+
+    hold = false;
+    for (const release of held.splice(0)) release();
+    const [read, vread, history, search] = await Promise.all(reads);
+    await Promise.all([writing, deleting]);
+    expect((read as { resource: FhirResource }).resource).toMatchObject({ name: [{ family: 'Roe' }], meta: { versionId: '2' } });
+    expect((vread as { versionId: string }).versionId).toBe('2');
+    expect((history as Array<{ versionId: string }>).map((v) => v.versionId)).toEqual(['2', '1']);
+    expect((search as { resources: FhirResource[] }).resources.map((r) => r.meta?.versionId)).toEqual(['2']);
+    slow.close();
   });
 });

@@ -2,6 +2,12 @@
 // one transaction: the version row (sealed in the vault), the current pointer, the search index
 // and the journal row holding the salted leaf. Nothing is acknowledged before that transaction
 // is on disk, and a rejected write leaves no row anywhere.
+//
+// Nothing is shown before it is on disk either. A group commit is visible to other statements
+// as soon as SQLite commits it, while its fsync still runs on the thread pool (write-queue.ts).
+// A read of a resource with a write in that window waits for the fsync, so no reader sees a
+// version that a power cut could still take back (the writer has not heard 201 yet either).
+// Reads of other resources do not wait.
 
 import { OperationOutcomeError, badRequest, getStatus, gone, notFound, preconditionFailed } from '@medplum/core';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
@@ -22,6 +28,7 @@ import type {
   WriteResult,
 } from './service.js';
 import { NODE_COMPARTMENT, type Vault } from './vault.js';
+import type { WalSync } from './wal-sync.js';
 import { WriteQueue } from './write-queue.js';
 
 export type ResourceValidator = (resource: FhirResource) => OperationOutcomeIssue[];
@@ -43,6 +50,8 @@ export interface ResourceStoreOptions {
   /** Told after each commit that added journal rows, so the batcher can close early. */
   onJournaled?: (count: number) => void;
   now?: () => Date;
+  /** The group commit's WAL fsync; tests pass one whose fsync they can hold. */
+  wal?: WalSync;
 }
 
 interface CurrentRow {
@@ -68,10 +77,12 @@ export class ResourceStore implements ResourceService, IntakePort {
   private readonly search_: SearchEngine;
   private readonly now: () => Date;
   private readonly statements;
+  /** `Type/id` of writes queued or committed whose fsync has not completed, with how many. */
+  private readonly notYetDurable = new Map<string, number>();
 
   constructor(private readonly options: ResourceStoreOptions) {
     const { db } = options;
-    this.queue = new WriteQueue(db, () => options.vault.forgetCachedKeys());
+    this.queue = new WriteQueue(db, () => options.vault.forgetCachedKeys(), { wal: options.wal });
     this.search_ = new SearchEngine(db, options.indexer);
     this.now = options.now ?? (() => new Date());
     this.statements = {
@@ -150,16 +161,21 @@ export class ResourceStore implements ResourceService, IntakePort {
   async read(type: string, id: string): Promise<StoredVersion> {
     this.assertType(type);
     const current = this.statements.current.get(type, id) as CurrentRow | undefined;
+    const stored = current && !current.deleted ? this.loadVersion(type, id, current.version_id) : undefined;
+    await this.onceDurable(type, [id]);
     if (!current) throw new OperationOutcomeError(notFound);
-    if (current.deleted) throw new OperationOutcomeError(gone);
-    return this.loadVersion(type, id, current.version_id);
+    if (!stored) throw new OperationOutcomeError(gone);
+    return stored;
   }
 
   async vread(type: string, id: string, versionId: string): Promise<StoredVersion> {
     this.assertType(type);
     const version = Number(versionId);
     if (!Number.isSafeInteger(version) || version < 1) throw new OperationOutcomeError(notFound);
-    const stored = this.loadVersion(type, id, version);
+    const row = this.statements.version.get(type, id, version) as VersionRow | undefined;
+    await this.onceDurable(type, [id]);
+    if (!row) throw new OperationOutcomeError(notFound);
+    const stored = this.openVersion(type, id, row);
     if (stored.deleted) throw new OperationOutcomeError(gone);
     return stored;
   }
@@ -167,6 +183,7 @@ export class ResourceStore implements ResourceService, IntakePort {
   async history(type: string, id: string): Promise<StoredVersion[]> {
     this.assertType(type);
     const rows = this.statements.history.all(type, id) as VersionRow[];
+    await this.onceDurable(type, [id]);
     if (rows.length === 0) throw new OperationOutcomeError(notFound);
     return rows.map((row) => this.openVersion(type, id, row));
   }
@@ -176,15 +193,29 @@ export class ResourceStore implements ResourceService, IntakePort {
     const anchored = this.anchorProvenance(query);
     if (anchored.length === 0) {
       const page = this.search_.find(query);
-      return { total: page.total, resources: page.ids.map((row) => this.loadVersion(query.type, row.id, row.versionId).resource) };
+      const resources = page.ids.map((row) => this.loadVersion(query.type, row.id, row.versionId).resource);
+      await this.onceDurable(query.type, page.ids.map((row) => row.id));
+      return { total: page.total, resources };
     }
     // Anchor Provenance come first, then stored Provenance with the same target.
     const stored = this.search_.find({ ...query, offset: 0, count: query.offset + query.count });
     const all = [...anchored, ...stored.ids.map((row) => this.loadVersion(query.type, row.id, row.versionId).resource)];
+    await this.onceDurable(query.type, stored.ids.map((row) => row.id));
     return {
       total: anchored.length + stored.total,
       resources: query.summaryCount ? [] : all.slice(query.offset, query.offset + query.count),
     };
+  }
+
+  /**
+   * Called right after reading rows of these resources, in the same turn of the event loop: when
+   * any of them has a write whose fsync is still running, waits for an fsync that covers it. A
+   * resource not in the map has every committed version on disk (a write leaves the map only
+   * after its fsync), so reads of other resources do not wait.
+   */
+  private onceDurable(type: string, ids: readonly string[]): Promise<void> | undefined {
+    if (this.notYetDurable.size === 0) return undefined;
+    return ids.some((id) => this.notYetDurable.has(`${type}/${id}`)) ? this.queue.durable() : undefined;
   }
 
   private anchorProvenance(query: SearchQuery): FhirResource[] {
@@ -200,7 +231,9 @@ export class ResourceStore implements ResourceService, IntakePort {
   async receipt(type: string, id: string, versionId: string): Promise<ReceiptStatus> {
     this.assertType(type);
     const version = Number(versionId);
-    if (!Number.isSafeInteger(version) || !this.statements.version.get(type, id, version)) throw new OperationOutcomeError(notFound);
+    const exists = Number.isSafeInteger(version) && this.statements.version.get(type, id, version) !== undefined;
+    await this.onceDurable(type, [id]);
+    if (!exists) throw new OperationOutcomeError(notFound);
     return this.options.receipts.receipt(type, id, versionId);
   }
 
@@ -208,7 +241,18 @@ export class ResourceStore implements ResourceService, IntakePort {
     // Validation and hashing run before the write queue: CPU work stays out of the
     // transaction, and an invalid entry rejects the whole request before anything is written.
     const prepared = ops.map((op, index) => this.prepare(op, ops.length > 1 ? index : undefined));
-    const results = await this.queue.run(() => prepared.map((entry) => this.applyPrepared(entry, source)));
+    const keys = prepared.map((entry) => `${entry.type}/${entry.id}`);
+    for (const key of keys) this.notYetDurable.set(key, (this.notYetDurable.get(key) ?? 0) + 1);
+    let results: WriteResult[];
+    try {
+      results = await this.queue.run(() => prepared.map((entry) => this.applyPrepared(entry, source)));
+    } finally {
+      for (const key of keys) {
+        const left = this.notYetDurable.get(key)! - 1;
+        if (left === 0) this.notYetDurable.delete(key);
+        else this.notYetDurable.set(key, left);
+      }
+    }
     const journaled = results.filter((result) => result.outcome === 'created' || result.outcome === 'updated').length;
     if (journaled > 0) this.options.onJournaled?.(journaled);
     return results;

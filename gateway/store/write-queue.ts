@@ -148,6 +148,11 @@ export class WriteQueue {
     return outcomes;
   }
 
+  /** Resolves once every commit made before the call is on stable storage (at once for :memory:). */
+  durable(): Promise<void> {
+    return this.wal.sync();
+  }
+
   /** Releases the WAL descriptor; call after the database is closed. */
   close(): void {
     this.wal.close();
