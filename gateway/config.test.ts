@@ -88,3 +88,26 @@ describe('zero-knowledge prover setting', () => {
     expect(() => zkProver({ CARELEDGER_ZK_PROVER: 'rapidsnark' })).toThrow(/CARELEDGER_ZK_PROVER must be auto, native or snarkjs/);
   });
 });
+
+describe('request limits', () => {
+  it('defaults to the documented limits', () => {
+    const { limits, bodyLimitBytes } = loadConfig({});
+    expect(bodyLimitBytes).toBe(8 * 1024 * 1024);
+    expect(limits).toMatchObject({
+      maxJsonDepth: 100,
+      searchMaxCount: 1000,
+      searchMaxParameters: 100,
+      bundleMaxEntries: 1000,
+      batchMaxResources: 1000,
+      http: { headersTimeoutMs: 20_000, requestTimeoutMs: 60_000, idleTimeoutMs: 120_000, keepAliveTimeoutMs: 72_000, maxConnectionsPerIp: 256 },
+      rateLimit: { windowMs: 60_000, perClient: 60_000, perIp: 6000 },
+    });
+  });
+
+  it('reads each limit from its variable and refuses nonsense with the variable named', () => {
+    expect(loadConfig({ FHIR_MAX_JSON_DEPTH: '64', RATE_LIMIT_PER_IP: '10' }).limits).toMatchObject({ maxJsonDepth: 64, rateLimit: { perIp: 10 } });
+    expect(() => loadConfig({ FHIR_MAX_JSON_DEPTH: '5' })).toThrow(/FHIR_MAX_JSON_DEPTH must be an integer from 16/);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '30000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS must not exceed/);
+  });
+});
+

@@ -27,10 +27,14 @@ export interface NodeConfig {
   dev: boolean;
   /** null: start the embedded dev chain. */
   chain: ExternalChainConfig | null;
-  /** Embedded chain only: the port anvil listens on (0 picks a free one). */
+  /** Embedded chain only: the port of its filtered RPC endpoint (0 picks a free one). */
   embeddedChainPort: number;
+  /** Deadline in ms for each chain RPC round trip; a hung chain fails calls instead of holding them. */
+  chainTimeoutMs: number;
   batch: { maxLeaves: number; maxAgeMs: number };
   bodyLimitBytes: number;
+  /** What one request or one client may cost the node (docs/security.md, "Request limits"). */
+  limits: RequestLimits;
   /** Worker threads for full R4 validation; 0 validates on the main thread. */
   r4ValidationWorkers: number;
   /** Cohort and eligibility proofs: the native prover when it builds (auto), or one named. */
@@ -42,6 +46,36 @@ export interface NodeConfig {
 }
 
 export type FhirVersion = 'R4' | 'R5';
+
+export interface RequestLimits {
+  /** Deepest nesting of objects and arrays in any JSON body or message. */
+  maxJsonDepth: number;
+  /** Largest _count a search or history page honours; larger asks get this many and a next link. */
+  searchMaxCount: number;
+  /** Search parameters (and comma-separated values) one search may carry. */
+  searchMaxParameters: number;
+  /** Entries in one batch or transaction Bundle. */
+  bundleMaxEntries: number;
+  /** Resources the read entries of one batch or transaction may return together. */
+  batchMaxResources: number;
+  http: {
+    /** Time to receive the request headers. */
+    headersTimeoutMs: number;
+    /** Time to receive the whole request, body included. */
+    requestTimeoutMs: number;
+    /** A socket with no traffic either way is closed after this long. */
+    idleTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxConnectionsPerIp: number;
+  };
+  rateLimit: {
+    windowMs: number;
+    /** Requests per window for each authenticated SMART client. */
+    perClient: number;
+    /** Requests per window for each IP address whose requests carry no valid client token. */
+    perIp: number;
+  };
+}
 
 export interface AdaptersConfig {
   hl7: Hl7AdapterConfig | null;
@@ -149,13 +183,17 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
     dev,
     chain,
     embeddedChainPort: integer(env, 'EMBEDDED_CHAIN_PORT', 0, 0, 65535),
+    chainTimeoutMs: integer(env, 'CHAIN_TIMEOUT_MS', 10_000, 100, 300_000),
     batch: {
       // Large enough to absorb a backlog: anchoring is one transaction at a time, so on a chain
       // with 2 s blocks a 4,096 cap would anchor at most ~2,000 leaves/s and fall behind intake.
       maxLeaves: integer(env, 'BATCH_MAX_LEAVES', 16384, 1, 1 << 20),
       maxAgeMs: integer(env, 'BATCH_MAX_AGE_MS', 1000, 10, 3_600_000),
     },
-    bodyLimitBytes: integer(env, 'FHIR_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    // 8 MiB: three times a 500-resource Synthea Bundle (2.7 MB). At 16 MiB one body at the limit
+    // took the node (384 MB heap) to 387-440 MB resident; at 8 MiB 328-344 MB (bounded-resources test).
+    bodyLimitBytes: integer(env, 'FHIR_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    limits: requestLimits(env),
     r4ValidationWorkers: integer(env, 'R4_VALIDATION_WORKERS', Math.max(1, availableParallelism() - 1), 0, 64),
     zkProver: zkProverSetting(env.CARELEDGER_ZK_PROVER),
     logLevel: env.LOG_LEVEL ?? 'info',
@@ -166,6 +204,40 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
     },
     adapters: adaptersConfig(env, orgId, cwd),
   };
+}
+
+export function requestLimits(env: Env): RequestLimits {
+  const limits: RequestLimits = {
+    maxJsonDepth: integer(env, 'FHIR_MAX_JSON_DEPTH', 100, 16, 1000),
+    searchMaxCount: integer(env, 'FHIR_SEARCH_MAX_COUNT', 1000, 1, 10_000),
+    searchMaxParameters: integer(env, 'FHIR_SEARCH_MAX_PARAMETERS', 100, 1, 1000),
+    // `careledger import` and the bench send 500 entries a Bundle.
+    bundleMaxEntries: integer(env, 'FHIR_BUNDLE_MAX_ENTRIES', 1000, 1, 100_000),
+    // One full search page: a Bundle's reads together return no more than one search could.
+    batchMaxResources: integer(env, 'FHIR_BATCH_MAX_RESOURCES', 1000, 1, 100_000),
+    http: {
+      headersTimeoutMs: integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 20_000, 1000, 600_000),
+      // A 16 MiB Bundle needs well under a second on a hospital network; 60 s leaves room for a
+      // slow link and cuts a client that trickles its body.
+      requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000),
+      // Above the slowest answer the node computes without sending (a cohort proof).
+      idleTimeoutMs: integer(env, 'HTTP_IDLE_TIMEOUT_MS', 120_000, 1000, 3_600_000),
+      // fastify's default, above the 60 s of common load balancers. Shorter ones (5 s) reset
+      // requests a busy node reads late: the idle timer fires first (measured: ECONNRESET under
+      // 32 concurrent 1,000-resource searches). Idle sockets count against the per-address cap.
+      keepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 1000, 600_000),
+      maxConnectionsPerIp: integer(env, 'HTTP_MAX_CONNECTIONS_PER_IP', 256, 1, 100_000),
+    },
+    rateLimit: {
+      windowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+      perClient: integer(env, 'RATE_LIMIT_PER_CLIENT', 60_000, 1, 10_000_000),
+      perIp: integer(env, 'RATE_LIMIT_PER_IP', 6000, 1, 10_000_000),
+    },
+  };
+  if (limits.http.headersTimeoutMs > limits.http.requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
+  return limits;
 }
 
 export function adaptersConfig(env: Env, orgId: string, cwd: string): AdaptersConfig {

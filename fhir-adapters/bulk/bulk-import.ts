@@ -5,6 +5,7 @@
 // end the export is deleted at the server (DELETE on the status URL) and the job row removed.
 
 import { OperationOutcomeError, badRequest } from '@medplum/core';
+import { DEFAULT_MAX_JSON_DEPTH, jsonDepthExceeds } from '../../gateway/fhir/json-depth.js';
 import type { Db } from '../../gateway/store/database.js';
 import type { IntakePort } from '../../gateway/intake/port.js';
 import { FhirHttpClient, FhirHttpError, parseRetryAfter, sleep, type RetryPolicy } from '../rest-sync/fhir-http-client.js';
@@ -193,7 +194,9 @@ async function importFile(
       if (line < linesDone) continue;
       lines = line + 1;
       chunkLines++;
-      if (text.trim() !== '') chunk.push(safeJson(text));
+      // A line nested deeper than any FHIR resource stays text: the chunk reports it as not a
+      // resource instead of the recursive R4 validator overflowing on it.
+      if (text.trim() !== '') chunk.push(jsonDepthExceeds(text, DEFAULT_MAX_JSON_DEPTH) ? text : safeJson(text));
       if (chunk.length >= chunkSize) {
         await flush(false);
         if (options.signal?.aborted) throw abortError();

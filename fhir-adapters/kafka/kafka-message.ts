@@ -4,6 +4,7 @@
 
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { DEFAULT_MAX_JSON_DEPTH, JsonTooDeepError, jsonDepthExceeds } from '../../gateway/fhir/json-depth.js';
 import type { FhirVersion } from '../rest-sync/r5-intake.js';
 
 export interface MessageContent {
@@ -33,9 +34,12 @@ export function fhirVersionOf(text: string | undefined, fallback: FhirVersion): 
 export function readMessage(message: KafkaMessage, options: { versionHeader: string; defaultVersion: FhirVersion }): MessageContent {
   const version = fhirVersionOf(headerText(message.headers, options.versionHeader), options.defaultVersion);
   if (!message.value || message.value.length === 0) throw new OperationOutcomeError(badRequest('the message has no value'));
+  const text = message.value.toString('utf8');
+  // Checked on the text: everything after the parser recurses (validation, canonicalization).
+  if (jsonDepthExceeds(text, DEFAULT_MAX_JSON_DEPTH)) throw new OperationOutcomeError(badRequest(new JsonTooDeepError(DEFAULT_MAX_JSON_DEPTH).message));
   let body: unknown;
   try {
-    body = JSON.parse(message.value.toString('utf8'));
+    body = JSON.parse(text);
   } catch (error) {
     throw new OperationOutcomeError(badRequest(`the message value is not JSON: ${(error as Error).message}`));
   }

@@ -27,4 +27,16 @@ describe('R4ValidationPool', () => {
     expect(errors(workerInvalid).length).toBeGreaterThanOrEqual(2);
     expect(localInvalid).toEqual(workerInvalid);
   }, 60_000);
+
+  it('rejects a resource it cannot send to a worker without failing the others sent with it, and keeps working', async () => {
+    await inWorkers.ready();
+    let deep: Record<string, unknown> = { value: 1 };
+    for (let i = 0; i < 20_000; i++) deep = { a: deep };
+    const tooDeep = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: [deep] };
+    const [refused, accepted] = await Promise.allSettled([inWorkers.validate(tooDeep), inWorkers.validate(valid)]);
+    expect(refused.status).toBe('rejected');
+    expect(((refused as PromiseRejectedResult).reason as Error).message).toMatch(/cannot be validated/);
+    expect(accepted.status).toBe('fulfilled');
+    expect(errors(await inWorkers.validate(invalid)).length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
 });

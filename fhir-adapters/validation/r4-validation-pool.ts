@@ -2,6 +2,7 @@
 // intake together, so it runs on worker threads. Calls made in the same tick are sent as one
 // message per worker, which keeps the message overhead per resource small for batch Bundles.
 
+import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -92,11 +93,29 @@ export class R4ValidationPool {
     const byLoad = [...this.workers].sort((a, b) => a.load - b.load);
     for (let i = 0, w = 0; i < pending.length; i += share, w++) {
       const target = byLoad[w % byLoad.length]!;
-      const batch = pending.slice(i, i + share);
-      const id = this.nextId++;
-      target.inFlight.set(id, batch);
-      target.load += batch.length;
-      target.worker.postMessage({ id, resources: batch.map((p) => p.resource) });
+      this.post(target, pending.slice(i, i + share));
     }
+  }
+
+  // postMessage clones synchronously and throws when it cannot (a resource nested thousands of
+  // levels overflows the clone's stack). Thrown from the setImmediate above it would end the
+  // process; instead the batch is retried one resource at a time so only what cannot be sent
+  // fails, each with its own request.
+  private post(target: PoolWorker, batch: Pending[]): void {
+    const id = this.nextId++;
+    try {
+      target.worker.postMessage({ id, resources: batch.map((p) => p.resource) });
+    } catch (error) {
+      if (batch.length > 1) {
+        for (const pending of batch) this.post(target, [pending]);
+      } else {
+        batch[0]!.reject(
+          new OperationOutcomeError(badRequest(`The resource cannot be validated (${(error as Error).message}); check how deeply it nests`)),
+        );
+      }
+      return;
+    }
+    target.inFlight.set(id, batch);
+    target.load += batch.length;
   }
 }

@@ -9,19 +9,21 @@ import { dispatchEntry } from './entry-dispatch.js';
 import { entryResponse, errorEntry, type EntryResponseSettings } from './entry-response.js';
 import { errorOutcome } from './error-outcome.js';
 import type { FhirContext } from './fhir-request.js';
+import { ReadBudget } from './read-budget.js';
 
 export async function processBatch(
   ctx: FhirContext,
   http: FastifyRequest,
   bundle: Bundle,
-  settings: EntryResponseSettings & { strict: boolean; bodyLimit: number },
+  settings: EntryResponseSettings & { strict: boolean; bodyLimit: number; readBudget: number },
 ): Promise<Bundle> {
   const entries = bundle.entry ?? [];
   const responses: BundleEntry[] = new Array(entries.length);
+  const budget = new ReadBudget(settings.readBudget);
   await Promise.all(
     entries.map(async (entry, i) => {
       try {
-        const { result, write } = await dispatchEntry(ctx, http, entry, settings.strict);
+        const { result, write } = await dispatchEntry(budget.admit(ctx, entry), http, entry, settings.strict);
         responses[i] = entryResponse(result, write, settings);
       } catch (error) {
         const mapped = errorOutcome(error, { bodyLimit: settings.bodyLimit });

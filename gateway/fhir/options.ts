@@ -18,6 +18,15 @@ export interface R4Intake {
   convert(resource: FhirResource): { resource: FhirResource; issues: OperationOutcomeIssue[] };
 }
 
+export interface FhirLimits {
+  /** Deepest nesting of objects and arrays in a JSON body. */
+  maxJsonDepth: number;
+  /** Entries in one batch or transaction Bundle; more is a 413. */
+  bundleMaxEntries: number;
+  /** Resources the read entries of one Bundle may return together (read-budget.ts). */
+  batchMaxResources: number;
+}
+
 export interface SmartEndpoints {
   token: string;
   authorize?: string;
@@ -48,7 +57,9 @@ export interface FhirRoutesOptions {
   fhirVersion?: 'R5' | 'R4';
   /** Request body limit in bytes; default 10 MiB. */
   bodyLimit?: number;
-  search?: { defaultCount?: number; maxCount?: number; parameters?: readonly SearchParameterDefinition[] };
+  search?: { defaultCount?: number; maxCount?: number; maxParameters?: number; parameters?: readonly SearchParameterDefinition[] };
+  /** What one request may cost; defaults in plugin.ts (FHIR_LIMIT_DEFAULTS). */
+  limits?: Partial<FhirLimits>;
   smart?: SmartEndpoints;
   software?: { name: string; version: string };
 }

@@ -9,7 +9,9 @@ const EXTRA_STATUS: Record<string, number> = {
   'method-not-allowed': 405,
   'not-acceptable': 406,
   'payload-too-large': 413,
+  'too-costly': 413,
   'unsupported-media-type': 415,
+  'too-many-requests': 429,
 };
 
 export function outcomeStatus(outcome: OperationOutcome): number {
@@ -27,6 +29,15 @@ export function methodNotAllowed(method: string, allowed: readonly string[]): Op
 
 export function payloadTooLarge(limit: number): OperationOutcome {
   return errorOutcome('payload-too-large', 'too-costly', `Request body exceeds ${limit} bytes`);
+}
+
+/** More work than one request may ask for; the text says which limit and how to stay within it. */
+export function tooCostly(text: string): OperationOutcome {
+  return errorOutcome('too-costly', 'too-costly', text);
+}
+
+export function tooManyRequests(text: string): OperationOutcome {
+  return errorOutcome('too-many-requests', 'throttled', text);
 }
 
 export function unsupportedMediaType(contentType: string | undefined): OperationOutcome {

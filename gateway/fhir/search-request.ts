@@ -10,6 +10,9 @@ import { DATE_PREFIXES, type SearchParameterDefinition, type SearchParameterLook
 export interface SearchSettings {
   defaultCount: number;
   maxCount: number;
+  /** Parameters one search may carry, each comma-separated value counted: every one becomes a
+   * term of the store's query, and a thousand of them is a cost, not a search. */
+  maxParameters: number;
   parameters: SearchParameterLookup;
 }
 
@@ -48,6 +51,12 @@ function normalizeValue(definition: SearchParameterDefinition, name: string, val
   return value;
 }
 
+function countCommas(value: string): number {
+  let commas = 0;
+  for (let at = value.indexOf(','); at >= 0; at = value.indexOf(',', at + 1)) commas++;
+  return commas;
+}
+
 function parseCount(name: string, value: string): number {
   if (!NON_NEGATIVE_INTEGER.test(value)) reject(`Invalid ${name} ${value}: expected a non-negative integer`, name);
   return Number(value);
@@ -72,7 +81,14 @@ export function parseSearch(
     warnings.push({ severity: 'warning', code: 'not-supported', details: { text: `${why}, ignored: ${name}` }, expression: [name] });
   };
 
+  let terms = 0;
+  const tooMany = (): never =>
+    reject(
+      `Too many search parameters: at most ${settings.maxParameters} search parameters (each comma-separated value counts) per search; narrow the search or split it`,
+      type,
+    );
   for (const [name, value] of input) {
+    if (++terms > settings.maxParameters) tooMany();
     if (value === '') continue;
     if (name === '_count') {
       count = Math.min(parseCount(name, value), settings.maxCount);
@@ -103,6 +119,8 @@ export function parseSearch(
       ignore(name, 'Search modifiers are not supported');
       continue;
     }
+    terms += countCommas(value);
+    if (terms > settings.maxParameters) tooMany();
     params.push({ code, value: normalizeValue(definition, name, value) });
     applied.push([name, value]);
   }

@@ -19,6 +19,7 @@ import { etag, versionFromIfMatch } from './etag.js';
 import type { FhirContext } from './fhir-request.js';
 import { admit, writeOutcome } from './interactions.js';
 import { informational, methodNotAllowed } from './outcomes.js';
+import { ReadBudget } from './read-budget.js';
 import { parseSearch } from './search-request.js';
 
 interface PlannedWrite {
@@ -133,7 +134,7 @@ export async function processTransaction(
   ctx: FhirContext,
   http: FastifyRequest,
   bundle: Bundle,
-  settings: EntryResponseSettings & { strict: boolean; bodyLimit: number },
+  settings: EntryResponseSettings & { strict: boolean; bodyLimit: number; readBudget: number },
 ): Promise<Bundle> {
   const entries = bundle.entry ?? [];
   const plan: Plan = { deletes: [], creates: [], updates: [], reads: [], references: new Map(), touched: new Set() };
@@ -162,9 +163,10 @@ export async function processTransaction(
   writes.forEach((planned, k) => {
     responses[planned.index] = writeEntry(planned, results[k], settings);
   });
+  const budget = new ReadBudget(settings.readBudget);
   for (const index of plan.reads) {
     try {
-      const { result, write } = await dispatchEntry(ctx, http, entries[index], settings.strict);
+      const { result, write } = await dispatchEntry(budget.admit(ctx, entries[index]!), http, entries[index]!, settings.strict);
       responses[index] = entryResponse(result, write, settings);
     } catch (error) {
       const mapped = errorOutcome(error, { bodyLimit: settings.bodyLimit });
