@@ -80,6 +80,13 @@ describe('consented cross-institution access on the local consortium', () => {
 
     const loaded = await postBatch({ fhirBase: `${A.fhirBase}/R4`, token: staff(A) }, clinicalData(), `${A.fhirBase}/R4`);
     expect(loaded.entryStatus.every((s) => /^20[01]/.test(s)), loaded.entryStatus.join()).toBe(true);
+    // Member tokens name only practitioners their own hospital holds (active Practitioner resources).
+    for (const h of [B, C]) {
+      for (const id of ['dr-bob', 'dr-eve', 'dr-any', 'dr-carol']) {
+        const put = await api(h, 'PUT', `/fhir/Practitioner/${id}`, staff(h), { resourceType: 'Practitioner', id, active: true });
+        expect(put.status, JSON.stringify(put.body)).toBe(201);
+      }
+    }
   }, 120_000);
 
   afterAll(async (context) => {
@@ -196,7 +203,10 @@ describe('consented cross-institution access on the local consortium', () => {
     expect((await api(A, 'GET', `/consent/patients/${P}/consents`, qSession)).status).toBe(403);
     expect((await api(A, 'GET', `/consent/patients/${Q}/consents`, 'clp_unknown')).status).toBe(401);
     const statement = (await api(A, 'GET', `/consent/patients/${Q}/wallet-link-statement?address=${wallet.address}`, qSession)).body.statement;
-    const linked = await api(A, 'POST', `/consent/patients/${Q}/wallet`, qSession, { address: wallet.address, signature: await wallet.signMessage(statement) });
+    // Linking a wallet is a staff act (system/Patient.$link-wallet, which the dev token holds), not the patient session's.
+    const link = { address: wallet.address, signature: await wallet.signMessage(statement) };
+    expect((await api(A, 'POST', `/consent/patients/${Q}/wallet`, qSession, link)).status).toBe(403);
+    const linked = await api(A, 'POST', `/consent/patients/${Q}/wallet`, staff(A), link);
     expect(linked.status, JSON.stringify(linked.body)).toBe(201);
 
     const terms = { grantee: { orgId: B.orgId }, actions: ['access'], categories: ['Observation'], purposes: ['TREAT'], notAfter: nowSeconds() + 3600 };
@@ -240,7 +250,9 @@ describe('consented cross-institution access on the local consortium', () => {
 
   it('allows break-glass only for the EMERGENCY role with a reason, logs it on chain and shows it to the patient', async () => {
     expect((await readAtA(B, `Observation/${IDS.vital}`, 'dr-bob', 'ETREAT', PHI.reason)).status).toBe(403);
-    expect((await readAtA(C, `Observation/${IDS.vital}`, 'dr-carol', 'ETREAT', '  ')).status).toBe(403);
+    // A blank reason never makes it into a token: C's own node refuses to mint it.
+    const blank = await api(C, 'POST', '/consent/member-token', staff(C), { practitioner: 'dr-carol', audience: A.baseUrl, purpose: 'ETREAT', break_glass_reason: '  ' });
+    expect(blank.status).toBe(400);
     const glass = await readAtA(C, `Observation/${IDS.vital}`, 'dr-carol', 'ETREAT', PHI.reason);
     expect(glass.status).toBe(200);
     expect(glass.body.id).toBe(IDS.vital);
@@ -278,7 +290,9 @@ describe('consented cross-institution access on the local consortium', () => {
     expect(receipt.status).toBe(200);
     receiptBeforeErasure = { resource: observation, receipt: receipt.body };
 
-    const erased = await api(A, 'POST', `/consent/patients/${P}/erase`, patientToken);
+    // Erasure is a staff act under its own scope (the dev token holds system/Patient.$erase), with a reason.
+    expect((await api(A, 'POST', `/consent/patients/${P}/erase`, patientToken, { reason: 'patient request, form ER-1 on file' })).status).toBe(403);
+    const erased = await api(A, 'POST', `/consent/patients/${P}/erase`, staff(A), { reason: 'patient request, form ER-1 on file' });
     expect(erased.status, JSON.stringify(erased.body)).toBe(200);
     expect(erased.body.auditEvent).toMatch(/^AuditEvent\//);
 

@@ -44,7 +44,7 @@ describe('dev client', () => {
       clientId: DEV_CLIENT_ID,
       tokenUrl: `${PUBLIC_BASE_URL}/auth/token`,
       alg: 'ES384',
-      scope: 'system/*.cruds',
+      scope: 'system/*.cruds system/Patient.$erase system/Patient.$link-wallet system/Patient.$break-glass',
       privateKeyPath: join(dataDir, 'dev-client-es384.pem'),
       expiresAt: new Date(clock.ms + 300_000).toISOString(),
       refreshCommand: `DATA_DIR=${dataDir} npx careledger token`,
@@ -89,7 +89,7 @@ describe('dev client', () => {
     await app.listen({ host: '127.0.0.1', port: Number(new URL(baseUrl).port) });
     try {
       const refreshed = await refreshDevToken(dataDir);
-      expect(refreshed.scope).toBe('system/*.cruds');
+      expect(refreshed.scope).toBe('system/*.cruds system/Patient.$erase system/Patient.$link-wallet system/Patient.$break-glass');
 
       const command = await devTokenCommand(dataDir);
       expect(command.stderr).toBe('');

@@ -11,10 +11,16 @@ import { calculateJwkThumbprint } from 'jose';
 import { fetchBackendServicesToken, type BackendServicesToken } from './backend-services-client.js';
 import { createClientAssertion } from './client-assertion.js';
 import { createSmartAuthService } from './smart-auth-service.js';
+import { DEDICATED_SCOPES } from './smart-scopes.js';
 import { JWT_BEARER_ASSERTION_TYPE } from './token-exchange.js';
 
 export const DEV_CLIENT_ID = 'careledger-dev';
-export const DEV_CLIENT_SCOPE = 'system/*.cruds';
+/**
+ * Everything, including the dedicated staff scopes (erase, wallet link, break-glass tokens), so
+ * every flow can be tried after `npm start`. Dev mode only: a real EHR client is registered with
+ * the scopes it needs, and the dedicated ones only by name.
+ */
+export const DEV_CLIENT_SCOPE = ['system/*.cruds', ...Object.values(DEDICATED_SCOPES)].join(' ');
 const KEY_FILE = 'dev-client-es384.pem';
 const COORDINATES_FILE = 'dev-client.json';
 
@@ -64,10 +70,10 @@ export async function ensureDevClient(
 
   const service = createSmartAuthService({ db, publicBaseUrl: options.publicBaseUrl, now: options.now });
   const existing = service.registry.getClient(DEV_CLIENT_ID);
-  const current = existing?.enabled && existing.jwks.keys.some((key) => key.kid === kid);
+  const current = existing?.enabled && existing.jwks.keys.some((key) => key.kid === kid) && existing.scopes.join(' ') === DEV_CLIENT_SCOPE;
   if (!current) {
     service.registry.registerClient(
-      { clientId: DEV_CLIENT_ID, name: 'careledger dev client (dev mode only)', jwks, scopes: [DEV_CLIENT_SCOPE] },
+      { clientId: DEV_CLIENT_ID, name: 'careledger dev client (dev mode only)', jwks, scopes: DEV_CLIENT_SCOPE.split(' ') },
       { replace: true },
     );
   }

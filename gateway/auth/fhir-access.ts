@@ -14,6 +14,7 @@ import {
   type FhirInteraction,
 } from './access-decision.js';
 import type { SystemPrincipal } from './bearer-credential.js';
+import type { DedicatedScope } from './smart-scopes.js';
 
 export const AUTH_REALM = 'careledger';
 
@@ -71,6 +72,29 @@ export function requireFhirAccess(
     throw new BearerAuthError(
       withDiagnostics(forbidden, description),
       bearerChallenge({ error: 'insufficient_scope', description, scope: needed }),
+    );
+  }
+  return result.principal;
+}
+
+/**
+ * Throws BearerAuthError unless the request's bearer token holds this dedicated scope by name
+ * (no resource scope or wildcard implies one); returns the principal when it does.
+ */
+export function requireDedicatedScope(request: FastifyRequest, scope: DedicatedScope, action: string): SystemPrincipal {
+  const result = request.server.smartAuth.authenticate(request);
+  if (!result.principal) {
+    const description = result.problem?.description ?? 'A bearer access token is required';
+    throw new BearerAuthError(
+      withDiagnostics(unauthorized, description),
+      bearerChallenge(result.problem ? { error: result.problem.error, description } : {}),
+    );
+  }
+  if (!result.principal.scopes.includes(scope)) {
+    const description = `${action} needs a staff token with the dedicated scope ${scope} (register the client with it: careledger client register --scope "${scope} ...")`;
+    throw new BearerAuthError(
+      withDiagnostics(forbidden, description),
+      bearerChallenge({ error: 'insufficient_scope', description, scope }),
     );
   }
   return result.principal;

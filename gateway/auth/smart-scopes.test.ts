@@ -86,3 +86,19 @@ describe('splitScopeParameter', () => {
     expect(splitScopeParameter(undefined)).toEqual([]);
   });
 });
+
+describe('dedicated scopes', () => {
+  const erase = 'system/Patient.$erase';
+
+  it('are granted only when registered and requested by name', () => {
+    expect(grantScopes([erase], [erase])).toEqual([erase]);
+    expect(grantScopes([erase], ['system/*.cruds', 'system/*.*', 'system/Patient.cruds'])).toEqual([]);
+    expect(grantScopes(['system/*.cruds'], [erase, 'system/*.cruds'])).toEqual(['system/*.cruds']);
+    expect(grantScopes(['system/Patient.rs'], [erase])).toEqual([]);
+  });
+
+  it('carry no permission letters, so no resource interaction', () => {
+    expect(parseGrantableScope(erase)).toMatchObject({ resource: 'Patient', permissions: '' });
+    expect(parseScope('system/Patient.$delete-everything')).toBeNull();
+  });
+});

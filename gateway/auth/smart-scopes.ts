@@ -1,7 +1,8 @@
 // SMART on FHIR resource scopes, v1 (`system/Patient.read`) and v2 (`system/Patient.rs`), reduced
 // to one form: a context, a resource type (or `*`) and a set of v2 permission letters. v1 read is
 // v2 `rs`, write is `cud`, `*` is `cruds` (SMART App Launch 2.x, "Scopes for requesting FHIR
-// resources"). Pure: no I/O.
+// resources"). Besides them, a few dedicated scopes (`system/Patient.$erase`) name one
+// irreversible or identity-binding staff action each. Pure: no I/O.
 
 export type ScopeContext = 'system' | 'user' | 'patient';
 
@@ -17,12 +18,35 @@ export interface ResourceScope {
   query?: string;
 }
 
+/**
+ * Staff actions too grave for any resource scope: SMART has no operation scopes, so a wildcard
+ * (`system/*.*`, `system/Patient.cruds`) would otherwise carry them. Each is granted only when a
+ * client is registered with it and asks for it by name, and carries no permission letters.
+ */
+export const DEDICATED_SCOPES = {
+  /** Crypto-shred a patient (POST /consent/patients/{id}/erase). */
+  erase: 'system/Patient.$erase',
+  /** Bind a patient record to a wallet address the patient proved they control. */
+  linkWallet: 'system/Patient.$link-wallet',
+  /** Mint member JWTs that carry a break-glass reason. */
+  breakGlass: 'system/Patient.$break-glass',
+} as const;
+export type DedicatedScope = (typeof DEDICATED_SCOPES)[keyof typeof DEDICATED_SCOPES];
+
+const DEDICATED = new Set<string>(Object.values(DEDICATED_SCOPES));
+
+export function isDedicatedScope(raw: string): raw is DedicatedScope {
+  return DEDICATED.has(raw);
+}
+
 const CANONICAL = 'cruds';
 const V1_PERMISSIONS: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
 const SCOPE_PATTERN = /^(system|user|patient)\/(\*|[A-Z][A-Za-z]{0,63})\.([a-z*]+)(?:\?(.+))?$/;
 
 /** Parses a resource scope; returns null for anything that is not one (`launch`, `openid`, junk). */
 export function parseScope(raw: string): ResourceScope | null {
+  // No letters: a dedicated scope permits no resource interaction, and no wildcard reaches it.
+  if (isDedicatedScope(raw)) return { raw, context: 'system', resource: raw.slice('system/'.length, raw.indexOf('.')), permissions: '', version: 2 };
   const match = SCOPE_PATTERN.exec(raw);
   if (!match) return null;
   const [, context, resource, permissionText, query] = match;
@@ -83,6 +107,10 @@ export function grantScopes(requested: readonly string[], allowed: readonly stri
   for (const raw of requested) {
     const wanted = parseGrantableScope(raw);
     if (!wanted) continue;
+    if (isDedicatedScope(raw)) {
+      if (allowed.includes(raw)) granted.add(raw);
+      continue;
+    }
     const partial: string[] = [];
     let full = false;
     for (const permit of allowedScopes) {

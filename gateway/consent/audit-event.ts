@@ -16,6 +16,7 @@ export const DETAIL = {
   breakGlassHash: 'break-glass-reason-hash',
   matched: 'matched-count',
   returned: 'returned-count',
+  erasureReason: 'erasure-reason',
 } as const;
 
 const REST_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
@@ -126,15 +127,15 @@ export interface ErasureAuditInput {
   node: AuditNode;
   /** The erased patient's on-chain address (the record links to nothing else once erased). */
   patientAddress: Hex | null;
-  actor: { kind: 'patient' } | { kind: 'staff'; clientId: string };
+  /** The staff client that erased (erasure is a staff action with its own scope). */
+  actor: { clientId: string };
+  /** Why, as stated by staff (sealed in the vault like any resource; only a salted leaf is anchored). */
+  reason: string;
   revokedGrants: Hex[];
 }
 
 export function erasureAuditEvent(input: ErasureAuditInput): FhirResource {
-  const who =
-    input.actor.kind === 'staff'
-      ? { identifier: { system: 'urn:careledger:smart-client', value: input.actor.clientId } }
-      : { display: 'the patient (patient access token)' };
+  const who = { identifier: { system: 'urn:careledger:smart-client', value: input.actor.clientId } };
   return {
     resourceType: 'AuditEvent',
     category: [codeable(AUDIT_EVENT_TYPE, 'rest', 'RESTful Operation')],
@@ -152,7 +153,7 @@ export function erasureAuditEvent(input: ErasureAuditInput): FhirResource {
       {
         ...(input.patientAddress ? { what: { identifier: { system: PATIENT_ADDRESS_SYSTEM, value: input.patientAddress } } } : {}),
         role: codeable(OBJECT_ROLE, '1', 'Patient'),
-        ...(input.revokedGrants.length ? { detail: input.revokedGrants.map((grantId) => detail(DETAIL.grant, grantId)) } : {}),
+        detail: [detail(DETAIL.erasureReason, input.reason), ...input.revokedGrants.map((grantId) => detail(DETAIL.grant, grantId))],
       },
     ],
   };

@@ -85,7 +85,7 @@ export async function startConsentCapability(options: ConsentCapabilityOptions):
   return {
     authorize: (system) => access.authorize(system),
     serviceFor: (request) => access.serviceFor(request),
-    routes: patientRoutes({ consents: service, keys, sessions, accessLog, emergency, erasure, cache, self: options.self }),
+    routes: patientRoutes({ consents: service, keys, sessions, accessLog, emergency, erasure, cache, store: options.store, self: options.self }),
     useLogger: (logger) => {
       log = logger;
     },

@@ -1,6 +1,9 @@
 // Decides one member request about one patient and writes its AuditEvent. The decision reads only
 // memory (patient address map, grant cache, scopes); the AuditEvent is durable before any data
 // leaves, and a break-glass read also queues its EmergencyAccessed event for the chain.
+// Break-glass is for emergency treatment only: purpose ETREAT, a reason that says something
+// (stated-reason.ts), the EMERGENCY role; the caller confirms the patient exists before `allow`,
+// which is where a patient without an address gets one.
 
 import { OperationOutcomeError, forbidden } from '@medplum/core';
 import { keccak256, hexlify, randomBytes, concat, toUtf8Bytes } from 'ethers';
@@ -15,10 +18,15 @@ import type { GrantCache } from './grant-cache.js';
 import type { GrantScopes } from './grant-scopes.js';
 import type { MemberPrincipal } from './member-authenticator.js';
 import type { PatientKeys } from './patient-keys.js';
+import type { PurposeCode } from './purpose-of-use.js';
+import { checkStatedReason } from './stated-reason.js';
+
+/** The only purpose of use a break-glass read may state. */
+export const BREAK_GLASS_PURPOSE: PurposeCode = 'ETREAT';
 
 export type Decision =
   | { kind: 'grants'; grants: UsableGrant[] }
-  | { kind: 'break-glass'; reason: string; patientAddress: Hex }
+  | { kind: 'break-glass'; reason: string }
   | { kind: 'refused'; text: string };
 
 export interface AuditedAccess {
@@ -43,10 +51,8 @@ export class ConsentEnforcer {
   /** What the principal may do with this patient's data right now. Memory only. */
   decide(principal: MemberPrincipal, patientId: string, resourceType: string): Decision {
     if (principal.breakGlassReason !== undefined) {
-      if (principal.breakGlassReason.trim() === '') return refused('Break-glass access needs a stated reason (break_glass_reason)');
-      if ((principal.roles & MemberRole.EMERGENCY) === 0) return refused('Break-glass access needs the EMERGENCY role in the consortium');
-      // The on-chain event names the patient by address; a patient without one gets a custodial key now.
-      return { kind: 'break-glass', reason: principal.breakGlassReason.trim(), patientAddress: this.keys.ensureCustodial(patientId).address };
+      const glass = breakGlassCheck(principal);
+      return glass.ok ? { kind: 'break-glass', reason: glass.reason } : refused(glass.problem);
     }
     const address = this.keys.addressOf(patientId);
     if (!address) return refused(REFUSAL_TEXT['no-grant']);
@@ -63,8 +69,13 @@ export class ConsentEnforcer {
 
   /** Audits a refusal and throws the 403 the member gets. */
   async refuse(access: AuditedAccess, text: string): Promise<never> {
+    await this.deny(access, text);
+    throw refusal(text);
+  }
+
+  /** Audits a refusal of part of a request (versions of another patient) without ending it. */
+  async deny(access: AuditedAccess, text: string): Promise<void> {
     await this.log.record({ ...base(access), outcome: 'denied', outcomeText: text, grantIds: [] });
-    throw new OperationOutcomeError({ ...forbidden, issue: [{ severity: 'error', code: 'forbidden', details: { text }, diagnostics: text }] });
   }
 
   /** Audits a request that failed before a decision (unknown resource, erased patient). */
@@ -87,8 +98,27 @@ export class ConsentEnforcer {
       grantIds: [],
       breakGlass: { reason: decision.reason, salt, reasonHash },
     });
-    this.emergency.enqueue({ accessor: access.principal.memberId, patientAddress: decision.patientAddress, reasonHash, auditEventId: auditEvent.id! });
+    // The on-chain event names the patient by address; a patient without one gets a custodial key
+    // now. The view has confirmed the patient exists: no key is ever made for an id nobody holds.
+    const patientAddress = this.keys.ensureCustodial(access.patientId!).address;
+    this.emergency.enqueue({ accessor: access.principal.memberId, patientAddress, reasonHash, auditEventId: auditEvent.id! });
   }
+}
+
+/** Whether the principal's break-glass claim (if any) would be honoured, and its recorded reason. */
+export function breakGlassCheck(principal: MemberPrincipal): { ok: true; reason: string } | { ok: false; problem: string } {
+  const reason = checkStatedReason(principal.breakGlassReason);
+  if (!reason.ok) return { ok: false, problem: `Break-glass access needs a stated reason (break_glass_reason): ${reason.problem}` };
+  if (principal.purpose !== BREAK_GLASS_PURPOSE) {
+    return { ok: false, problem: `Break-glass access is for emergency treatment: state purpose ${BREAK_GLASS_PURPOSE}, not ${principal.purpose}` };
+  }
+  if ((principal.roles & MemberRole.EMERGENCY) === 0) return { ok: false, problem: 'Break-glass access needs the EMERGENCY role in the consortium' };
+  return { ok: true, reason: reason.reason };
+}
+
+/** The 403 a member gets; the same body whatever was refused, so the text is the only signal. */
+export function refusal(text: string): OperationOutcomeError {
+  return new OperationOutcomeError({ ...forbidden, issue: [{ severity: 'error', code: 'forbidden', details: { text }, diagnostics: text }] });
 }
 
 /** The patient id a resource belongs to (its vault compartment), if any. */

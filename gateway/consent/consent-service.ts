@@ -4,7 +4,7 @@
 // has no wallet, submits as this member so the patient pays no gas, applies the mined event to its
 // grant cache at once, and documents the grant as an R5 Consent in the patient's compartment.
 
-import { OperationOutcomeError, badRequest, conflict, notFound } from '@medplum/core';
+import { OperationOutcomeError, badRequest, conflict, getStatus, notFound } from '@medplum/core';
 import { keccak256, toUtf8Bytes } from 'ethers';
 import { ConsentRejectedError } from '../ledger/consent-errors.js';
 import type { ConsentGrantRecord, ConsentPort, Hex } from '../ledger/ports.js';
@@ -237,9 +237,33 @@ export class ConsentService {
     return { message, scope };
   }
 
+  /**
+   * Throws 404 (or 410 once erased) unless this hospital holds the Patient: keys, sessions, wallet
+   * links and grants exist only for patients the hospital knows, never for an id someone made up.
+   */
+  async requirePatient(patientId: string): Promise<void> {
+    try {
+      await this.store.read('Patient', patientId);
+    } catch (error) {
+      if (error instanceof OperationOutcomeError && getStatus(error.outcome) === 404) {
+        const text = `No Patient/${patientId} is held at this hospital: create the Patient resource first`;
+        throw new OperationOutcomeError({ ...notFound, issue: [{ severity: 'error', code: 'not-found', details: { text } }] });
+      }
+      throw error;
+    }
+  }
+
+  /** The patient's custodial key, created on first use, for a patient this hospital holds. */
+  async custodialKey(patientId: string): Promise<{ record: PatientKeyRecord; created: boolean }> {
+    const existing = this.keys.get(patientId);
+    if (existing) return { record: existing, created: false };
+    await this.requirePatient(patientId);
+    return { record: this.keys.ensureCustodial(patientId), created: true };
+  }
+
   private async patientKey(patientId: string, createCustodial: boolean): Promise<PatientKeyRecord> {
     // Only a patient the hospital holds (and has not erased) can consent here.
-    await this.store.read('Patient', patientId);
+    await this.requirePatient(patientId);
     const record = this.keys.get(patientId) ?? (createCustodial ? this.keys.ensureCustodial(patientId) : null);
     if (!record) {
       throw new OperationOutcomeError(

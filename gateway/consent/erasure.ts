@@ -4,7 +4,13 @@
 // AuditEvents and their custodial key unreadable for good. The blind search index entries that
 // pointed at that data go too. The anchored leaves stay: they are salted hashes and reveal nothing,
 // and receipts issued earlier still verify against the chain. The erasure itself is recorded as
-// an AuditEvent naming only the patient's pseudonymous address, anchored like any resource.
+// an AuditEvent naming only the patient's pseudonymous address, the staff client and its stated
+// reason, anchored like any resource. Erasure is a staff action under its own scope
+// (patient-routes.ts): neither Consent scopes nor a patient session are enough.
+// The erased resources leave search: their current rows are marked deleted (reads still answer
+// 410 from the shredded key), so a page or a count never trips over them. A resource re-assigned
+// to another patient keeps its current row and its index entries: only rows whose current
+// version sits in the erased compartment go.
 
 import { OperationOutcomeError, gone } from '@medplum/core';
 import type { Hex } from '../ledger/ports.js';
@@ -17,7 +23,12 @@ import type { GrantScopes } from './grant-scopes.js';
 import { compartment, type PatientKeys } from './patient-keys.js';
 import type { PatientSessions } from './patient-sessions.js';
 
-export type ErasureActor = { kind: 'patient' } | { kind: 'staff'; clientId: string };
+export interface ErasureRequest {
+  /** The staff client erasing. */
+  clientId: string;
+  /** Checked by stated-reason.ts before it gets here. */
+  reason: string;
+}
 
 export interface ErasureResult {
   patient: string;
@@ -27,9 +38,10 @@ export interface ErasureResult {
 
 export class PatientErasure {
   private readonly purgeIndex;
+  private readonly retireCurrent;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly vault: Vault,
     private readonly store: ResourceService,
     private readonly keys: PatientKeys,
@@ -39,12 +51,13 @@ export class PatientErasure {
     private readonly node: AuditNode,
     private readonly now: () => number = Date.now,
   ) {
-    this.purgeIndex = db.prepare(
-      'DELETE FROM search_index WHERE (type, id) IN (SELECT DISTINCT type, id FROM resource_versions WHERE compartment = ?)',
-    );
+    const inCompartment = `SELECT c.type, c.id FROM resource_current c JOIN resource_versions v
+      ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id WHERE v.compartment = ?`;
+    this.purgeIndex = db.prepare(`DELETE FROM search_index WHERE (type, id) IN (${inCompartment})`);
+    this.retireCurrent = db.prepare(`UPDATE resource_current SET deleted = 1 WHERE (type, id) IN (${inCompartment})`);
   }
 
-  async erase(patientId: string, actor: ErasureActor): Promise<ErasureResult> {
+  async erase(patientId: string, request: ErasureRequest): Promise<ErasureResult> {
     const where = compartment(patientId);
     if (this.vault.isShredded(where)) throw new OperationOutcomeError(gone);
     await this.store.read('Patient', patientId);
@@ -58,14 +71,24 @@ export class PatientErasure {
       }
     }
 
-    this.vault.shred(where);
-    this.purgeIndex.run(where);
+    this.db.transaction(() => {
+      this.vault.shred(where);
+      this.purgeIndex.run(where);
+      this.retireCurrent.run(where);
+    })();
     this.keys.forget(patientId);
     this.sessions.revokeAll(patientId);
     this.scopes.removePatient(patientId);
 
     const audit = await this.store.create(
-      erasureAuditEvent({ recorded: new Date(this.now()), node: this.node, patientAddress: record?.address ?? null, actor, revokedGrants }),
+      erasureAuditEvent({
+        recorded: new Date(this.now()),
+        node: this.node,
+        patientAddress: record?.address ?? null,
+        actor: { clientId: request.clientId },
+        reason: request.reason,
+        revokedGrants,
+      }),
     );
     return {
       patient: `Patient/${patientId}`,

@@ -46,16 +46,18 @@ describe('the R5 resources the consent capability stores', () => {
     expect((denied.outcome as { code: { code: string } }).code.code).toBe('4');
   });
 
-  it('records an erasure naming only the pseudonymous address, outside any patient compartment', () => {
+  it('records an erasure naming only the pseudonymous address, the staff client and the reason, outside any patient compartment', () => {
     const event = erasureAuditEvent({
       recorded: new Date(),
       node,
       patientAddress: '0x00000000000000000000000000000000000000aa',
-      actor: { kind: 'staff', clientId: 'ehr' },
+      actor: { clientId: 'ehr' },
+      reason: 'patient request, signed form on file',
       revokedGrants: [id('g') as Hex],
     });
     expect(validateR5({ ...event, id: 'e1' })).toEqual([]);
     expect(compartmentOf({ ...event, id: 'e1' })).toBeUndefined();
+    expect(JSON.stringify(event.entity)).toContain('patient request, signed form on file');
   });
 
   it('documents a grant as a Consent with one permit provision per category', () => {

@@ -2,25 +2,38 @@
 //   - the patient, with a patient access token (`Bearer clp_...`) that staff issued for them;
 //   - hospital staff, through an EHR client's SMART token with Consent scopes (an explicit staff
 //     action, e.g. at the front desk after checking identity).
+// Two acts are beyond both, because Consent scopes also mint patient sessions for any patient:
+//   - erasure (irreversible) needs a staff token with the dedicated scope `system/Patient.$erase`
+//     and a stated reason; it is recorded as an anchored AuditEvent;
+//   - linking a wallet (it decides who signs for the patient from then on) needs a staff token
+//     with `system/Patient.$link-wallet`, after staff checked the patient's identity, plus the
+//     wallet's own signature over the link statement.
+// Keys, sessions and links exist only for a Patient this hospital holds.
 // A custodial key signs only inside these authenticated calls. A wallet-holding patient gets the
 // EIP-712 request from `.../consent-requests` (or `.../revocation-requests`), signs it in the
-// wallet and posts the signature. Errors are OperationOutcomes, like the FHIR routes.
+// wallet and posts the signature. Member JWTs are minted only for an active Practitioner this
+// hospital holds, for an http(s) audience, and carry a break-glass reason only for a client with
+// `system/Patient.$break-glass`. Errors are OperationOutcomes, like the FHIR routes.
 
-import { OperationOutcomeError, forbidden, notFound, unauthorized } from '@medplum/core';
+import { OperationOutcomeError, badRequest, forbidden, getStatus, notFound, unauthorized } from '@medplum/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { errorOutcome } from '../fhir/error-outcome.js';
-import { requireFhirAccess } from '../auth/fhir-access.js';
+import { requireDedicatedScope, requireFhirAccess } from '../auth/fhir-access.js';
+import { DEDICATED_SCOPES, type DedicatedScope } from '../auth/smart-scopes.js';
 import type { Hex } from '../ledger/ports.js';
+import type { ResourceService } from '../store/service.js';
 import type { AccessLog } from './access-log.js';
+import { BREAK_GLASS_PURPOSE } from './consent-enforcer.js';
 import type { ConsentService, GrantRequest } from './consent-service.js';
 import type { EmergencyLog } from './emergency-log.js';
-import type { ErasureActor, PatientErasure } from './erasure.js';
+import type { PatientErasure } from './erasure.js';
 import type { GrantCache } from './grant-cache.js';
 import { MEMBER_JWT_MAX_LIFETIME_SECONDS, signMemberJwt } from './member-jwt.js';
 import type { PatientKeys } from './patient-keys.js';
 import { PATIENT_TOKEN_PREFIX, type PatientSessions } from './patient-sessions.js';
 import { PurposeOfUse, type PurposeCode } from './purpose-of-use.js';
+import { checkStatedReason } from './stated-reason.js';
 
 export const CONSENT_PREFIX = '/consent';
 
@@ -32,11 +45,13 @@ export interface PatientRoutesOptions {
   emergency: EmergencyLog;
   erasure: PatientErasure;
   cache: GrantCache;
+  /** The node's store: member tokens name only Practitioners it holds. */
+  store: ResourceService;
   /** This node as a member: its id and signer key mint member JWTs for its own practitioners. */
   self: { memberId: Hex; signerKey: string };
 }
 
-type Actor = ErasureActor;
+type Actor = { kind: 'patient' } | { kind: 'staff'; clientId: string };
 
 const patientParams = {
   type: 'object',
@@ -69,7 +84,17 @@ const grantBody = {
 } as const;
 
 export function patientRoutes(options: PatientRoutesOptions) {
-  const { consents, keys, sessions, accessLog, emergency, erasure, cache } = options;
+  const { consents, keys, sessions, accessLog, emergency, erasure, cache, store } = options;
+
+  /** A staff act under a dedicated scope: a patient token is refused outright, whoever issued it. */
+  const staffWith = (request: FastifyRequest, scope: DedicatedScope, action: string) => {
+    const token = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (token?.startsWith(PATIENT_TOKEN_PREFIX)) {
+      const text = `${action} is a staff action: it needs a staff token with ${scope}, not a patient access token`;
+      throw new OperationOutcomeError({ ...forbidden, issue: [{ severity: 'error', code: 'forbidden', details: { text } }] });
+    }
+    return requireDedicatedScope(request, scope, action);
+  };
 
   /** The patient themselves (their token) or staff with the given Consent interaction. */
   const actorFor = (request: FastifyRequest, patientId: string, interaction: 'read' | 'update'): Actor => {
@@ -100,6 +125,7 @@ export function patientRoutes(options: PatientRoutesOptions) {
     app.post(`${CONSENT_PREFIX}/patients/:patientId/session`, { schema: { params: patientParams } }, async (request) => {
       const staff = requireFhirAccess(request, 'Consent', 'create');
       const patientId = patientIdOf(request);
+      await consents.requirePatient(patientId);
       const { accessToken, expiresIn } = sessions.issue(patientId, staff.clientId);
       return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, patient: `Patient/${patientId}` };
     });
@@ -115,8 +141,8 @@ export function patientRoutes(options: PatientRoutesOptions) {
     app.post(`${CONSENT_PREFIX}/patients/:patientId/custodial-key`, { schema: { params: patientParams } }, async (request, reply) => {
       const patientId = patientIdOf(request);
       actorFor(request, patientId, 'update');
-      const existed = keys.get(patientId) !== null;
-      return reply.code(existed ? 200 : 201).send(keys.ensureCustodial(patientId));
+      const { record, created } = await consents.custodialKey(patientId);
+      return reply.code(created ? 201 : 200).send(record);
     });
 
     app.get(
@@ -135,7 +161,8 @@ export function patientRoutes(options: PatientRoutesOptions) {
       },
       async (request, reply) => {
         const patientId = patientIdOf(request);
-        actorFor(request, patientId, 'update');
+        staffWith(request, DEDICATED_SCOPES.linkWallet, 'Linking a wallet to a patient');
+        await consents.requirePatient(patientId);
         const body = request.body as { address: string; signature: string };
         return reply.code(201).send(keys.linkWallet(patientId, body.address, body.signature));
       },
@@ -194,10 +221,22 @@ export function patientRoutes(options: PatientRoutesOptions) {
       };
     });
 
-    app.post(`${CONSENT_PREFIX}/patients/:patientId/erase`, { schema: { params: patientParams } }, async (request) => {
-      const patientId = patientIdOf(request);
-      return erasure.erase(patientId, actorFor(request, patientId, 'update'));
-    });
+    app.post(
+      `${CONSENT_PREFIX}/patients/:patientId/erase`,
+      {
+        schema: {
+          params: patientParams,
+          body: { type: ['object', 'null'], additionalProperties: false, properties: { reason: { type: 'string', maxLength: 4000 } } },
+        },
+      },
+      async (request) => {
+        const patientId = patientIdOf(request);
+        const staff = staffWith(request, DEDICATED_SCOPES.erase, 'Erasing a patient');
+        const reason = checkStatedReason((request.body as { reason?: string } | null)?.reason);
+        if (!reason.ok) throw new OperationOutcomeError(badRequest(`Erasure is irreversible and needs {"reason": "..."}: ${reason.problem}`, 'reason'));
+        return erasure.erase(patientId, { clientId: staff.clientId, reason: reason.reason });
+      },
+    );
 
     app.post(
       `${CONSENT_PREFIX}/member-token`,
@@ -208,10 +247,10 @@ export function patientRoutes(options: PatientRoutesOptions) {
             required: ['practitioner', 'audience', 'purpose'],
             additionalProperties: false,
             properties: {
-              practitioner: { type: 'string', minLength: 1, maxLength: 128 },
-              audience: { type: 'string', minLength: 1 },
+              practitioner: { type: 'string', pattern: '^[A-Za-z0-9\\-.]{1,64}$' },
+              audience: { type: 'string', minLength: 1, maxLength: 2048 },
               purpose: { type: 'string', enum: Object.keys(PurposeOfUse) },
-              break_glass_reason: { type: 'string', maxLength: 1000 },
+              break_glass_reason: { type: 'string', maxLength: 4000 },
               lifetimeSeconds: { type: 'integer', minimum: 1, maximum: MEMBER_JWT_MAX_LIFETIME_SECONDS },
             },
           },
@@ -221,6 +260,9 @@ export function patientRoutes(options: PatientRoutesOptions) {
         // Minting a credential that reads other hospitals' data is a system-wide read.
         requireFhirAccess(request, undefined, 'operation', { permissions: 'rs' });
         const body = request.body as { practitioner: string; audience: string; purpose: PurposeCode; break_glass_reason?: string; lifetimeSeconds?: number };
+        requireAudienceUrl(body.audience);
+        const breakGlassReason = body.break_glass_reason === undefined ? undefined : breakGlassReasonFor(request, body.purpose, body.break_glass_reason);
+        await requireActivePractitioner(store, body.practitioner);
         const now = Math.floor(Date.now() / 1000);
         const lifetime = body.lifetimeSeconds ?? 120;
         const token = signMemberJwt(options.self.signerKey, {
@@ -231,7 +273,7 @@ export function patientRoutes(options: PatientRoutesOptions) {
           exp: now + lifetime,
           jti: randomUUID(),
           purpose: body.purpose,
-          ...(body.break_glass_reason !== undefined ? { break_glass_reason: body.break_glass_reason } : {}),
+          ...(breakGlassReason !== undefined ? { break_glass_reason: breakGlassReason } : {}),
         });
         return { token, token_type: 'Bearer', expires_in: lifetime };
       },
@@ -248,4 +290,44 @@ export function patientRoutes(options: PatientRoutesOptions) {
       },
     );
   };
+}
+
+/** `aud` is checked by the serving node against its own URL; here only that it is one. */
+function requireAudienceUrl(audience: string): void {
+  const url = URL.canParse(audience) ? new URL(audience) : null;
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
+    throw new OperationOutcomeError(
+      badRequest('audience must be the serving member node\'s base URL (http(s), no credentials, query or fragment), e.g. https://node.hospital-a.example', 'audience'),
+    );
+  }
+}
+
+/** A break-glass reason goes into a token only for a client trusted with it, for ETREAT, if it says something. */
+function breakGlassReasonFor(request: FastifyRequest, purpose: PurposeCode, raw: string): string {
+  requireDedicatedScope(request, DEDICATED_SCOPES.breakGlass, 'Minting a break-glass member token');
+  if (purpose !== BREAK_GLASS_PURPOSE) {
+    throw new OperationOutcomeError(badRequest(`A break-glass token is for emergency treatment: use purpose ${BREAK_GLASS_PURPOSE}`, 'purpose'));
+  }
+  const reason = checkStatedReason(raw);
+  if (!reason.ok) throw new OperationOutcomeError(badRequest(`break_glass_reason: ${reason.problem}`, 'break_glass_reason'));
+  return reason.reason;
+}
+
+/**
+ * The practitioner a member token names is one the hospital vouches for: an active Practitioner
+ * resource in its own store (the EHR keeps it current), never a free-text claim of the caller.
+ */
+async function requireActivePractitioner(store: ResourceService, practitionerId: string): Promise<void> {
+  const refuse = () => {
+    const text = `Practitioner/${practitionerId} is not an active Practitioner of this hospital: member tokens name only practitioners held here (active, not erased)`;
+    return new OperationOutcomeError({ ...forbidden, issue: [{ severity: 'error', code: 'forbidden', details: { text } }] });
+  };
+  let practitioner;
+  try {
+    practitioner = (await store.read('Practitioner', practitionerId)).resource;
+  } catch (error) {
+    if (error instanceof OperationOutcomeError && getStatus(error.outcome) < 500) throw refuse();
+    throw error;
+  }
+  if (practitioner.active === false) throw refuse();
 }

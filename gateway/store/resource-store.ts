@@ -69,7 +69,8 @@ interface VersionRow {
   sealed: Buffer | null;
 }
 
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+// FHIR ids, less those made only of dots: `.` and `..` are path segments every URL resolver rewrites.
+const ID_PATTERN = /^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
 const DEFAULT_SOURCE = 'fhir-rest';
 
 export class ResourceStore implements ResourceService, IntakePort {
@@ -185,7 +186,20 @@ export class ResourceStore implements ResourceService, IntakePort {
     const rows = this.statements.history.all(type, id) as VersionRow[];
     await this.onceDurable(type, [id]);
     if (rows.length === 0) throw new OperationOutcomeError(notFound);
-    return rows.map((row) => this.openVersion(type, id, row));
+    // A resource re-assigned between patients has versions in two compartments: an erased
+    // patient's versions drop out, the others stay readable. Only when nothing is left is it 410.
+    const versions: StoredVersion[] = [];
+    let erased: unknown;
+    for (const row of rows) {
+      try {
+        versions.push(this.openVersion(type, id, row));
+      } catch (error) {
+        if (!(error instanceof OperationOutcomeError) || getStatus(error.outcome) !== 410) throw error;
+        erased = error;
+      }
+    }
+    if (versions.length === 0) throw erased;
+    return versions;
   }
 
   async search(query: SearchQuery): Promise<SearchResult> {
