@@ -19,10 +19,11 @@ describe('Bulk Data round trip: node A exports over HTTP, node B imports', () =>
   let nodeB: TestNode;
   let app: FastifyInstance;
   let base: string;
+  const masterKeyA = randomBytes(32);
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'careledger-bulk-rt-'));
-    nodeA = openTestNode(join(dir, 'a'), randomBytes(32));
+    nodeA = openTestNode(join(dir, 'a'), masterKeyA);
     nodeB = openTestNode(join(dir, 'b'), randomBytes(32));
     for (let i = 0; i < 120; i++) {
       await nodeA.store.update('Patient', `p${i}`, { resourceType: 'Patient', id: `p${i}`, name: [{ family: `F${i}` }], gender: i % 2 ? 'male' : 'female' });
@@ -60,10 +61,15 @@ describe('Bulk Data round trip: node A exports over HTTP, node B imports', () =>
       resourceTypes: TEST_NODE_TYPES,
       db: nodeA.db,
       dataDir: join(dir, 'a-data'),
+      masterKey: masterKeyA,
       baseUrl: base,
       retryAfterSeconds: 0,
       authorize: (request) => {
         if (request.headers.authorization !== `Bearer ${TOKEN}`) throw new OperationOutcomeError(unauthorized);
+      },
+      identify: (request) => {
+        if (request.headers.authorization !== `Bearer ${TOKEN}`) throw new OperationOutcomeError(unauthorized);
+        return 'node-b';
       },
     });
     await app.listen({ port, host: '127.0.0.1' });

@@ -5,13 +5,18 @@
 // like the status, need an access token (`requiresAccessToken: true`). DELETE on the status URL
 // removes the job and its files. Register under the R5 FHIR base (e.g. prefix /fhir), with
 // `authorize` doing the same SMART check as the FHIR routes.
+// A job belongs to the client that started it: to every other client its status, files and
+// DELETE answer 404, as for a job that does not exist. Files are sealed at rest under the
+// patients' vault keys (sealed-ndjson.ts) and decrypted while they stream; a finished job is
+// deleted with its files once its retention ends (default one hour).
 
 import { OperationOutcomeError, badRequest, getStatus, notFound } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { Db } from '../../gateway/store/database.js';
 import type { ResourceService } from '../../gateway/store/service.js';
+import { Vault } from '../../gateway/store/vault.js';
 import { ExportJobs, type ExportJobRow, type ExportScope } from './export-jobs.js';
 import type { ListAll } from './store-export-source.js';
 
@@ -26,22 +31,43 @@ export interface BulkExportServerOptions {
   resourceTypes: readonly string[];
   /** Holds the jobs table. */
   db: Db;
-  /** Export files go to `<dataDir>/bulk-export/<job>/`. */
+  /** Export files go to `<dataDir>/bulk-export/<job>/` (directories 0700, files 0600). */
   dataDir: string;
+  /** The vault master key: export files are sealed under the patients' compartment keys. */
+  masterKey: Buffer;
   /** Absolute URL of this FHIR base (status and file URLs are built on it). */
   baseUrl: string;
   /** Throws OperationOutcomeError (401/403) when the request may not read `type`. */
   authorize(request: FastifyRequest, type: string, interaction: ExportInteraction): void | Promise<void>;
+  /** Who is asking (the client id), which a job is bound to; throws OperationOutcomeError 401 when nobody is proven. */
+  identify(request: FastifyRequest): string | Promise<string>;
   /** Retry-After on 202 status answers. Default 2. */
   retryAfterSeconds?: number;
+  /** How long a finished job and its files are kept. Default 3600 (one hour). */
+  retentionSeconds?: number;
+  /** Epoch milliseconds; injectable so tests can move time. */
+  now?: () => number;
 }
+
+export const DEFAULT_EXPORT_RETENTION_SECONDS = 3600;
+/** How often expired jobs are swept when nobody asks for them. */
+const SWEEP_INTERVAL_MS = 60_000;
 
 const NDJSON_FORMATS = new Set(['application/fhir+ndjson', 'application/ndjson', 'ndjson']);
 
 export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = async (app, options) => {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const jobs = new ExportJobs(options.db, options.dataDir, options.listAll);
-  jobs.resumeUnfinished();
+  const jobs = new ExportJobs({
+    db: options.db,
+    dataDir: options.dataDir,
+    listAll: options.listAll,
+    vault: new Vault(options.db, options.masterKey),
+    retentionMs: (options.retentionSeconds ?? DEFAULT_EXPORT_RETENTION_SECONDS) * 1000,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  jobs.open();
+  const sweeper = setInterval(() => jobs.removeExpired(), SWEEP_INTERVAL_MS).unref();
+  app.addHook('onClose', async () => clearInterval(sweeper));
   const retryAfter = String(options.retryAfterSeconds ?? 2);
 
   app.setErrorHandler((failure, _request, reply) => {
@@ -69,8 +95,9 @@ export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = asy
     const unknown = types.filter((type) => !options.resourceTypes.includes(type));
     if (unknown.length > 0) throw new OperationOutcomeError(badRequest(`_type names unsupported types: ${unknown.join(', ')}`));
     const selected = types.length > 0 ? [...new Set(types)] : [...options.resourceTypes];
+    const owner = await options.identify(request);
     for (const type of selected) await options.authorize(request, type, 'search');
-    const job = jobs.start(`${new URL(baseUrl).origin}${request.url}`, selected, since, await scope());
+    const job = jobs.start(owner, `${new URL(baseUrl).origin}${request.url}`, selected, since, await scope());
     return reply.code(202).header('content-location', `${baseUrl}/$export-status/${job.id}`).send();
   }
 
@@ -85,15 +112,18 @@ export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = asy
     });
   });
 
-  function jobFor(id: string): ExportJobRow {
-    const job = jobs.get(id);
+  /** The caller's job, after checking the caller may still read every type it holds. */
+  async function ownJob(request: FastifyRequest, id: string): Promise<ExportJobRow> {
+    // Identity first and scopes only for the owner, so another client learns nothing, not even
+    // from a 403, about a job that is not its own.
+    const job = jobs.getFor(id, await options.identify(request));
     if (!job) throw new OperationOutcomeError(notFound);
+    for (const type of job.types) await options.authorize(request, type, 'search');
     return job;
   }
 
   app.get<{ Params: { id: string } }>('/$export-status/:id', async (request, reply) => {
-    const job = jobFor(request.params.id);
-    for (const type of job.types) await options.authorize(request, type, 'search');
+    const job = await ownJob(request, request.params.id);
     if (job.status === 'in-progress') {
       return reply.code(202).header('retry-after', retryAfter).header('x-progress', job.progress ?? 'queued').send();
     }
@@ -113,17 +143,15 @@ export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = asy
   });
 
   app.delete<{ Params: { id: string } }>('/$export-status/:id', async (request, reply) => {
-    const job = jobFor(request.params.id);
-    for (const type of job.types) await options.authorize(request, type, 'search');
-    await jobs.remove(job.id);
+    const job = await ownJob(request, request.params.id);
+    jobs.remove(job.id);
     return reply.code(202).send();
   });
 
   app.get<{ Params: { id: string; file: string } }>('/$export-file/:id/:file', async (request, reply) => {
-    const job = jobFor(request.params.id);
+    const job = await ownJob(request, request.params.id);
     const file = job.output.find((candidate) => candidate.file === request.params.file);
     if (!file) throw new OperationOutcomeError(notFound);
-    await options.authorize(request, file.type, 'search');
-    return reply.type('application/fhir+ndjson').send(createReadStream(jobs.filePath(job, file.file)));
+    return reply.type('application/fhir+ndjson').send(Readable.from(jobs.read(job, file.file)));
   });
 };

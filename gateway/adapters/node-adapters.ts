@@ -81,11 +81,14 @@ export function prepareAdapters({ config, db, store, receipts, masterKey, resour
         resourceTypes,
         db,
         dataDir: config.dataDir,
+        masterKey,
         baseUrl: `${config.publicUrl}${FHIR_BASE}`,
         // SMART scopes only: member JWTs (gateway/consent) are for consented reads, not exports.
         authorize: (request, type, interaction) => {
           requireFhirAccess(request, type, interaction);
         },
+        // Without a valid token, requireFhirAccess throws the 401 with its challenge.
+        identify: (request) => request.principal?.clientId ?? requireFhirAccess(request, undefined, 'search').clientId,
       });
       if (settings.subscriptions.length === 0) return;
       await app.register(subscriptionReceiver, {

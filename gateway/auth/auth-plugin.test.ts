@@ -186,12 +186,12 @@ describe('SMART Backend Services auth plugin', () => {
     });
 
     it('refuses an assertion signed by a key the client did not register', async () => {
-      expectInvalidClient(await refusal(await signed({}, strangerKey)), /signature does not verify/);
+      expectInvalidClient(await refusal(await signed({}, strangerKey)), /not signed by a key registered/);
     });
 
     it('refuses an unknown kid and a kid registered for the other algorithm', async () => {
-      expectInvalidClient(await refusal(await signed({}, ecKey, { kid: 'nope' })), /no key with kid "nope"/);
-      expectInvalidClient(await refusal(await signed({}, ecKey, { kid: rsaKey.kid })), /registered for RS384, not ES384/);
+      expectInvalidClient(await refusal(await signed({}, ecKey, { kid: 'nope' })), /not signed by a key registered/);
+      expectInvalidClient(await refusal(await signed({}, ecKey, { kid: rsaKey.kid })), /not signed by a key registered/);
     });
 
     it('refuses a missing kid', async () => {
@@ -249,13 +249,13 @@ describe('SMART Backend Services auth plugin', () => {
     });
 
     it('refuses an unknown client', async () => {
-      expectInvalidClient(await refusal(await signed({ iss: 'ghost', sub: 'ghost' })), /"ghost" is not registered/);
+      expectInvalidClient(await refusal(await signed({ iss: 'ghost', sub: 'ghost' })), /not signed by a key registered/);
     });
 
     it('refuses a disabled client and stops its live tokens', async () => {
       const body = await tokenWith(ecKey);
       expect(app.smartAuth.registry.disableClient('ehr')).toBe(true);
-      expectInvalidClient(await refusal(await assertionFor(ecKey, 'ehr', clock)), /disabled/);
+      expectInvalidClient(await refusal(await assertionFor(ecKey, 'ehr', clock)), /not signed by a key registered/);
       const read = await app.inject({
         method: 'GET',
         url: '/fhir/Patient/1',

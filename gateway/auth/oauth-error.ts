@@ -1,6 +1,7 @@
 // Token endpoint errors as RFC 6749 section 5.2 defines them: a JSON body
 // `{ error, error_description }`, 400 except for failed client authentication (`invalid_client`),
-// which is 401.
+// which is 401. `detail` is for the node's log only: the precise reason behind a description that
+// is kept vague on purpose (so the answer does not say which client ids exist).
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -16,6 +17,7 @@ export class OAuthError extends Error {
   constructor(
     readonly error: OAuthErrorCode,
     readonly description: string,
+    readonly detail: string = description,
   ) {
     super(`${error}: ${description}`);
     this.name = 'OAuthError';

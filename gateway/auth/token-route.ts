@@ -58,7 +58,7 @@ export async function tokenRoute(fastify: FastifyInstance, options: TokenRouteOp
       request.log.error({ err: error }, 'token endpoint failed');
       return reply.code(500).headers(NO_STORE).send({ error: 'server_error', error_description: 'internal error' });
     }
-    request.log.info({ oauthError: refusal.error, reason: refusal.description }, 'token request refused');
+    request.log.info({ oauthError: refusal.error, reason: refusal.detail }, 'token request refused');
     return reply.code(refusal.status).headers(NO_STORE).send(refusal.toJSON());
   });
 

@@ -2,11 +2,16 @@
 // key (secp256k1, signs anchors and member JWTs). Production supplies them from the
 // environment (a KMS or secrets manager fills it); dev mode generates them once in the data
 // directory with owner-only permissions and says so in the log.
+// The keystore's password sits beside the keystore only in dev mode (`keys/keystore.password`):
+// whoever can read one can read the other, so outside dev mode the password must come from the
+// environment (CARELEDGER_KEYSTORE_PASSWORD) and a password file is refused, not read. Modes are
+// set when a secret is written and repaired at every load (keys/ 0700, each file 0600), since a
+// restore from backup or a copy can leave them world-readable.
 
 import { Wallet, encryptKeystoreJsonSync } from 'ethers';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface NodeKeys {
   masterKey: Buffer;
@@ -23,10 +28,20 @@ export interface NodeKeySources {
   memberPrivateKey?: string;
   keystorePassword?: string;
   allowGenerate: boolean;
+  /**
+   * Whether `keys/keystore.password` may supply the keystore password; when false, such a file
+   * is an error. The node passes false outside dev mode. Default true, for the offline commands
+   * that read a node's data directory: outside dev mode the node has refused to start until the
+   * file was gone.
+   */
+  allowPasswordFile?: boolean;
 }
+
+const SECRET_FILES = ['master.key', 'member.keystore.json', 'keystore.password'];
 
 export function loadNodeKeys(sources: NodeKeySources): NodeKeys {
   const dir = join(sources.dataDir, 'keys');
+  restrictExisting(dir);
   let generated = false;
 
   let masterKey: Buffer;
@@ -48,7 +63,14 @@ export function loadNodeKeys(sources: NodeKeySources): NodeKeys {
     memberWallet = new Wallet(sources.memberPrivateKey);
   } else {
     const keystorePath = join(dir, 'member.keystore.json');
-    const password = sources.keystorePassword ?? devKeystorePassword(dir, sources);
+    const passwordPath = join(dir, 'keystore.password');
+    const passwordFileAllowed = sources.allowPasswordFile ?? true;
+    if (!passwordFileAllowed && existsSync(passwordPath)) {
+      throw new Error(
+        `${passwordPath} keeps the keystore password beside the keystore, which is refused outside dev mode: put the password in CARELEDGER_KEYSTORE_PASSWORD, then delete the file`,
+      );
+    }
+    const password = sources.keystorePassword ?? devKeystorePassword(passwordPath, sources, passwordFileAllowed);
     if (!existsSync(keystorePath)) {
       requireGenerate(sources, 'member key');
       const wallet = Wallet.createRandom();
@@ -66,11 +88,11 @@ export function loadNodeKeys(sources: NodeKeySources): NodeKeys {
   return { masterKey, memberWallet, generated };
 }
 
-function devKeystorePassword(dir: string, sources: NodeKeySources): string {
-  const path = join(dir, 'keystore.password');
+function devKeystorePassword(path: string, sources: NodeKeySources, fileAllowed: boolean): string {
+  if (!fileAllowed) throw new Error('the member keystore needs its password: set CARELEDGER_KEYSTORE_PASSWORD (or CARELEDGER_MEMBER_KEY) in the environment');
   if (!existsSync(path)) {
     requireGenerate(sources, 'keystore password');
-    writeSecret(dir, 'keystore.password', randomBytes(24).toString('base64url'));
+    writeSecret(dirname(path), 'keystore.password', randomBytes(24).toString('base64url'));
   }
   return readFileSync(path, 'utf8').trim();
 }
@@ -81,8 +103,19 @@ function requireGenerate(sources: NodeKeySources, what: string): void {
   }
 }
 
+/** Owner-only modes on a keys directory and secrets that already exist. */
+function restrictExisting(dir: string): void {
+  if (!existsSync(dir)) return;
+  chmodSync(dir, 0o700);
+  for (const name of SECRET_FILES) {
+    const path = join(dir, name);
+    if (existsSync(path)) chmodSync(path, 0o600);
+  }
+}
+
 function writeSecret(dir: string, name: string, content: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   const path = join(dir, name);
   writeFileSync(path, content, { mode: 0o600 });
   chmodSync(path, 0o600);

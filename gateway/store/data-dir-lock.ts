@@ -2,9 +2,10 @@
 // database (`careledger sync`) each hold `<DATA_DIR>/node.pid` while they run, so neither starts
 // while the other writes: two ResourceStores over one file would race on version numbers, and
 // the CLI would anchor nothing while a running node's batcher took its rows mid-import. A file
-// whose process is gone (kill -9, power loss) is taken over.
+// whose process is gone (kill -9, power loss) is taken over. Taking the directory also makes it
+// owner-only (0700): it holds the database, the keys, export files and dev tokens.
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const LOCK_FILE = 'node.pid';
@@ -39,8 +40,10 @@ function dataDirHolder(dataDir: string): { pid: number; holder: string } | null 
 export function lockDataDir(dataDir: string, holder: string): DataDirLock {
   const current = dataDirHolder(dataDir);
   if (current) throw new DataDirInUse(dataDir, current.pid, current.holder);
+  chmodSync(dataDir, 0o700);
   const path = join(dataDir, LOCK_FILE);
-  writeFileSync(path, `${process.pid}\n${holder}\n`);
+  writeFileSync(path, `${process.pid}\n${holder}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
   return {
     release() {
       // Only our own claim: a process that took over a stale file must keep it.

@@ -2,9 +2,12 @@
 // caller hears "201", which is what lets us promise that acknowledged data survives kill -9 and
 // power cuts. The intake write queue commits with NORMAL and fsyncs the WAL itself, off the event
 // loop, before it settles (write-queue.ts, wal-sync.ts); every other writer commits with FULL.
+// The files are owner-only whatever the umask: the database is created 0600 before SQLite opens
+// it (SQLite gives its -wal and -shm files the database's mode), a directory it creates is 0700,
+// and an existing database's files are set back to 0600 at every open.
 
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type Db = Database.Database;
@@ -94,9 +97,14 @@ const MIGRATIONS: string[] = [
 ];
 
 export function openDatabase(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+    restrictFiles(path);
+  }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
+  if (path !== ':memory:') restrictFiles(path);
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
@@ -105,6 +113,12 @@ export function openDatabase(path: string): Db {
   db.pragma('cache_size = -32768');
   migrate(db);
   return db;
+}
+
+function restrictFiles(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
 }
 
 function migrate(db: Db): void {
