@@ -26,6 +26,8 @@ async function waitForBlocks(rpcUrl: string, timeoutMs: number): Promise<void> {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }),
+        // A hung node must not hold this loop past its own deadline.
+        signal: AbortSignal.timeout(5_000),
       });
       const body = (await response.json()) as { result?: string };
       if (body.result && Number(body.result) > 0) return;

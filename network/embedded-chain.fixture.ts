@@ -1,4 +1,7 @@
 // Test fixture: one real embedded anvil per test file, in a temp data dir, stopped afterwards.
+// Contract tests need anvil's cheats (unlocked signers, evm_increaseTime) that the chain's public
+// endpoint refuses, so the fixture's provider goes through an unfiltered relay to anvil's
+// owner-only IPC socket; chain.rpcUrl stays the filtered endpoint the node uses.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +9,11 @@ import { type ContractRunner, type JsonRpcProvider, JsonRpcSigner, type Transact
 import { afterAll, beforeAll } from 'vitest';
 import { createEvmProvider } from '../gateway/ledger/evm/provider.js';
 import { type EmbeddedChain, startEmbeddedChain } from './embedded-chain.js';
+import { type FilteredRpcProxy, startFilteredRpcProxy } from './filtered-rpc-proxy.js';
 
 export interface ChainFixture {
   chain: EmbeddedChain;
+  /** Unfiltered: anvil's cheat methods and unlocked accounts work here. */
   provider: JsonRpcProvider;
   dataDir: string;
   /** An anvil-unlocked signer for dev account `index`: anvil assigns nonces itself. */
@@ -17,15 +22,18 @@ export interface ChainFixture {
 
 export function useEmbeddedChain(): () => ChainFixture {
   let fixture: ChainFixture | undefined;
+  let unfiltered: FilteredRpcProxy | undefined;
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'careledger-chain-'));
     const chain = await startEmbeddedChain({ dataDir });
-    const provider = createEvmProvider({ rpcUrl: chain.rpcUrl, chainId: chain.chainId, pollingIntervalMs: 50 });
+    unfiltered = await startFilteredRpcProxy({ ipcPath: chain.ipcPath, allow: () => true });
+    const provider = createEvmProvider({ rpcUrl: unfiltered.url, chainId: chain.chainId, pollingIntervalMs: 50 });
     fixture = { chain, provider, dataDir, signer: async (index) => new PreflightSigner(provider, chain.accounts[index]!.address) };
   });
   afterAll(async () => {
     if (!fixture) return;
     fixture.provider.destroy();
+    await unfiltered?.close();
     await fixture.chain.stop();
     rmSync(fixture.dataDir, { recursive: true, force: true });
   });

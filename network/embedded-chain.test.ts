@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectLedger } from '../gateway/ledger/factory.js';
 import { createEvmProvider } from '../gateway/ledger/evm/provider.js';
@@ -117,7 +119,10 @@ describe('embedded chain', () => {
     const orphan = await start(dataDir);
     const adopted = await start(dataDir);
     expect(adopted.reused).toBe(true);
-    expect([adopted.pid, adopted.port]).toEqual([orphan.pid, orphan.port]);
+    // The orphan's filtered endpoint lives in this same process, so it still holds its port here;
+    // after a real crash the port is free again and is kept.
+    expect(adopted.pid).toBe(orphan.pid);
+    expect(await rpc(adopted, 'eth_chainId')).toBe('0x539');
     await adopted.stop();
     expect(() => process.kill(orphan.pid, 0)).toThrow();
   });
@@ -155,6 +160,27 @@ describe('embedded chain', () => {
     writeFileSync(join(dataDir, 'anvil.pid'), JSON.stringify({ pid: 2 ** 22 + 12345, port: probe.port, chainId: 1337 }));
     const chain = await start(dataDir);
     expect([chain.reused, chain.port]).toEqual([false, probe.port]);
+    await chain.stop();
+  });
+
+  it('replaces an anvil adopted from an older version that served its own port to everyone', async () => {
+    const dataDir = freshDataDir();
+    const stateFile = join(dataDir, 'anvil-state.json');
+    const require = createRequire(import.meta.url);
+    const binary = join(dirname(require.resolve(`@foundry-rs/anvil-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}/package.json`)), 'bin', 'anvil');
+    const probe = await start(freshDataDir());
+    await probe.stop();
+    const open = spawn(binary, ['--host', '127.0.0.1', '--port', String(probe.port), '--chain-id', '1337', '--state', stateFile], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => open.once('exit', resolve));
+    for (let i = 0; i < 200 && !(await fetch(`http://127.0.0.1:${probe.port}`, { method: 'POST' }).then(() => true, () => false)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    writeFileSync(join(dataDir, 'anvil.pid'), JSON.stringify({ pid: open.pid, port: probe.port, chainId: 1337 }));
+    const chain = await start(dataDir);
+    await exited;
+    expect(chain.reused).toBe(false);
+    expect(chain.pid).not.toBe(open.pid);
+    expect(await rpc(chain, 'eth_chainId')).toBe('0x539');
     await chain.stop();
   });
 });

@@ -1,13 +1,24 @@
 // The embedded dev chain: anvil from the npm package, started and stopped by the node. Chain state
 // lives in the node's data dir and survives restarts and crashes (see docs/network.md for the
 // persistence experiment this design rests on).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+//
+// anvil has unlocked accounts and cheat methods (impersonation, storage writes, mining control)
+// and no way to authenticate callers or to turn its HTTP listener off. So anvil runs in a network
+// namespace of its own, where its HTTP listener is reachable by nobody, and is spoken to only over
+// its IPC socket in an owner-only directory. The one TCP endpoint is filtered-rpc-proxy.ts, which
+// relays reads and signed transactions. Where the kernel refuses namespaces (macOS, hosts that
+// restrict user namespaces) anvil's own port stays open to local processes: `isolated` says so
+// and the node warns at start.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HDNodeWallet } from 'ethers';
 import type { Hex } from '../gateway/ledger/ports.js';
+import { startFilteredRpcProxy, type FilteredRpcProxy } from './filtered-rpc-proxy.js';
+import { ipcChainId } from './ipc-rpc.js';
 
 /** anvil's well-known dev mnemonic: every developer gets the same funded accounts. Dev only. */
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
@@ -16,7 +27,7 @@ export const DEFAULT_DEV_CHAIN_ID = 1337;
 export interface EmbeddedChainOptions {
   /** Directory holding anvil-state.json, anvil.pid and anvil.log. Created if missing. */
   dataDir: string;
-  /** RPC port on 127.0.0.1; by default the port of a reused anvil, else a free one. */
+  /** Port of the filtered RPC endpoint on 127.0.0.1; by default the recorded one if free, else a free one. */
   port?: number;
   chainId?: number;
   /** Seconds between state dumps; a kill -9 of anvil loses at most this much history. */
@@ -31,10 +42,15 @@ export interface DevAccount {
 }
 
 export interface EmbeddedChain {
+  /** The filtered endpoint: reads and signed transactions only. */
   rpcUrl: string;
   chainId: number;
   port: number;
   pid: number;
+  /** anvil's unfiltered IPC socket, owner-only; tests that need anvil's cheats reach it here. */
+  ipcPath: string;
+  /** False when anvil's own HTTP port is reachable by local processes (no network namespace). */
+  isolated: boolean;
   /** True when an anvil left running by a previous (crashed) node was adopted instead of started. */
   reused: boolean;
   /** Funded dev accounts derived from DEV_MNEMONIC. */
@@ -45,8 +61,12 @@ export interface EmbeddedChain {
 
 interface PidRecord {
   pid: number;
+  /** Port of the filtered endpoint, kept across restarts so rpc urls in chain.json stay valid. */
   port: number;
   chainId: number;
+  /** Absent in pidfiles of versions that served anvil's port directly; such an anvil is replaced. */
+  ipcPath?: string;
+  isolated: boolean;
 }
 
 const require = createRequire(import.meta.url);
@@ -76,8 +96,12 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions): Promise
   const previous = readPidRecord(pidFile);
   if (previous && isOurAnvil(previous.pid, stateFile)) {
     const sameChain = previous.chainId === chainId && (options.port === undefined || options.port === previous.port);
-    if (sameChain && (await rpcChainId(previous.port)) === chainId) {
-      return handle(previous.pid, previous.port, chainId, accounts, true, pidFile, null);
+    const ipcPath = previous.ipcPath;
+    if (sameChain && ipcPath && (await ipcChainId(ipcPath)) === chainId) {
+      const proxy = await startFilteredRpcProxy({ ipcPath, port: (await isFree(previous.port)) ? previous.port : 0 });
+      const adopted = { ...previous, ipcPath, port: proxy.port };
+      writePidRecord(pidFile, adopted);
+      return handle(adopted, accounts, true, pidFile, null, proxy);
     }
     // A stale or differently configured anvil on our state file would fight over it: end it first.
     process.kill(previous.pid, 'SIGTERM');
@@ -86,10 +110,17 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions): Promise
 
   guardStateFile(stateFile);
   // Keep the recorded port when it is still free so rpc urls in chain.json stay valid.
-  const port = options.port ?? (previous && (await isFree(previous.port)) ? previous.port : await freePort());
+  const port = options.port ?? (previous && (await isFree(previous.port)) ? previous.port : 0);
+  const ipcPath = join(ipcDirectory(options.dataDir), 'anvil.ipc');
+  rmSync(ipcPath, { force: true });
+  const isolation = namespaceCommand();
   const args = [
+    // Inside its own network namespace nobody else can reach this port; without one it is at least
+    // a port no other careledger process expects.
     '--host', '127.0.0.1',
-    '--port', String(port),
+    '--port', String(isolation ? 8545 : await freePort()),
+    '--ipc', ipcPath,
+    '--no-cors',
     '--chain-id', String(chainId),
     '--state', stateFile,
     '--state-interval', String(options.stateIntervalSeconds ?? 1),
@@ -104,41 +135,48 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions): Promise
   // when the node dies, and the point of the pidfile is that anvil outlives a crashed node.
   const logFd = openSync(join(options.dataDir, 'anvil.log'), 'a');
   const binary = anvilBinary();
-  const child = spawn(binary, args, { stdio: ['ignore', logFd, logFd] });
+  // unshare execs anvil in place, so the child's pid is anvil's.
+  const command = isolation ? [...isolation, binary] : [binary];
+  const child = spawn(command[0]!, [...command.slice(1), ...args], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   if (child.pid === undefined) throw new Error(`could not start ${binary}`);
+  let proxy: FilteredRpcProxy | undefined;
   try {
-    await waitForRpc(port, chainId, exited, options.startTimeoutMs ?? 20_000);
+    await waitForRpc(ipcPath, chainId, exited, options.startTimeoutMs ?? 20_000);
+    chmodSync(ipcPath, 0o600);
+    proxy = await startFilteredRpcProxy({ ipcPath, port });
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   }
-  const record: PidRecord = { pid: child.pid, port, chainId };
-  writeFileSync(`${pidFile}.tmp`, JSON.stringify(record));
-  renameSync(`${pidFile}.tmp`, pidFile);
-  return handle(child.pid, port, chainId, accounts, false, pidFile, child);
+  const record = { pid: child.pid, port: proxy.port, chainId, ipcPath, isolated: isolation !== null };
+  writePidRecord(pidFile, record);
+  return handle(record, accounts, false, pidFile, child, proxy);
 }
 
 function handle(
-  pid: number,
-  port: number,
-  chainId: number,
+  record: PidRecord & { ipcPath: string },
   accounts: DevAccount[],
   reused: boolean,
   pidFile: string,
   child: ChildProcess | null,
+  proxy: FilteredRpcProxy,
 ): EmbeddedChain {
+  const { pid, port, chainId, ipcPath, isolated } = record;
   let stopping: Promise<void> | undefined;
   return {
-    rpcUrl: `http://127.0.0.1:${port}`,
+    rpcUrl: proxy.url,
     chainId,
     port,
     pid,
+    ipcPath,
+    isolated,
     reused,
     accounts,
     stop() {
       stopping ??= (async () => {
+        await proxy.close();
         if (child) {
           if (child.exitCode === null && child.signalCode === null) {
             const exit = new Promise((resolve) => child.once('exit', resolve));
@@ -154,6 +192,36 @@ function handle(
       return stopping;
     },
   };
+}
+
+/**
+ * The command prefix that starts anvil in a network namespace of its own, or null when this host
+ * cannot (not Linux, no unshare, or user namespaces disabled). Probed once per process.
+ */
+let namespacePrefix: string[] | null | undefined;
+function namespaceCommand(): string[] | null {
+  if (namespacePrefix !== undefined) return namespacePrefix;
+  const prefix = ['unshare', '--user', '--map-root-user', '--net', '--'];
+  namespacePrefix = process.platform === 'linux' && spawnSync(prefix[0]!, [...prefix.slice(1), 'true'], { stdio: 'ignore' }).status === 0 ? prefix : null;
+  return namespacePrefix;
+}
+
+/**
+ * An owner-only directory for the IPC socket: the socket is the unfiltered chain, so only this
+ * user may open it. Unix socket paths are limited to about 100 bytes; a deep data dir gets a
+ * private directory under the system temp dir instead.
+ */
+function ipcDirectory(dataDir: string): string {
+  const inDataDir = join(dataDir, 'rpc');
+  const dir = join(inDataDir, 'anvil.ipc').length < 100 ? inDataDir : mkdtempSync(join(tmpdir(), 'careledger-rpc-'));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+function writePidRecord(pidFile: string, record: PidRecord): void {
+  writeFileSync(`${pidFile}.tmp`, JSON.stringify(record));
+  renameSync(`${pidFile}.tmp`, pidFile);
 }
 
 function devAccounts(count: number): DevAccount[] {
@@ -219,33 +287,18 @@ function isOurAnvil(pid: number, stateFile: string): boolean {
   }
 }
 
-async function rpcChainId(port: number): Promise<number | null> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(1_000),
-    });
-    const body = (await response.json()) as { result?: string };
-    return body.result ? Number(body.result) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function waitForRpc(port: number, chainId: number, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
+async function waitForRpc(ipcPath: string, chainId: number, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exitCode !== undefined) throw new Error(`anvil exited with code ${exitCode} before serving RPC (see anvil.log)`);
-    const id = await rpcChainId(port);
+    const id = existsSync(ipcPath) ? await ipcChainId(ipcPath) : null;
     if (id === chainId) return;
-    if (id !== null) throw new Error(`port ${port} serves chain ${id}, not the embedded chain ${chainId}`);
+    if (id !== null) throw new Error(`${ipcPath} serves chain ${id}, not the embedded chain ${chainId}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error(`anvil did not answer on port ${port} within ${timeoutMs} ms`);
+  throw new Error(`anvil did not answer on ${ipcPath} within ${timeoutMs} ms`);
 }
 
 async function waitForPidExit(pid: number, timeoutMs: number): Promise<void> {

@@ -65,6 +65,9 @@ export async function startConsortium(options: ConsortiumOptions): Promise<Runni
   const researcher = member('research-institute', ['RESEARCHER'], join(dataDir, 'researcher'));
 
   const chain = await startEmbeddedChain({ dataDir: chainDir });
+  if (!chain.isolated) {
+    options.onOutput?.('chain', 'the dev chain could not be isolated (no network namespaces here): any local process can use its cheat methods');
+  }
   const children: ChildProcess[] = [];
   try {
     const deployed = await deployConsortium({

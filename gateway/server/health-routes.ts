@@ -4,10 +4,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AnchorerHealth } from '../anchoring/anchorer.js';
 import type { AdaptersHealth } from '../adapters/node-adapters.js';
+import type { ChainProbeStatus } from '../ledger/chain-probe.js';
 import type { NodeMetrics } from './metrics.js';
 
 export interface HealthRoutesOptions {
   anchoring: () => AnchorerHealth;
+  /** The background chain probe; a chain that does not answer in time makes the node degraded. */
+  chain?: () => ChainProbeStatus;
   metrics: NodeMetrics;
   identity: { orgId: string; memberId: string; chainId: number; version: string };
   /** The EHR adapters that are on, and whether one of them is not working. */
@@ -69,6 +72,15 @@ const healthSchema = {
             lastAnchoredAt: { type: 'string' },
           },
         },
+        chain: {
+          type: 'object',
+          properties: {
+            reachable: { type: 'boolean' },
+            detail: { type: 'string' },
+            lastAnswerAt: { type: 'string' },
+            blockNumber: { type: 'integer' },
+          },
+        },
         adapters: adaptersSchema,
       },
     },
@@ -78,12 +90,20 @@ const healthSchema = {
 export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): Promise<void> {
   app.get('/health', { schema: { ...healthSchema, response: { ...healthSchema.response, 503: healthSchema.response[200] } } }, async (_request, reply) => {
     const anchoring = options.anchoring();
+    const chain = options.chain?.();
     // Intake keeps working while the chain or an EHR feed is away (degraded); a diverged anchor
-    // log needs an operator (failing).
-    const healthy = anchoring.state === 'ok' && !options.adapters?.degraded();
+    // log needs an operator (failing). The anchorer alone would not notice a hung chain while it
+    // has nothing to anchor, hence the probe.
+    const healthy = anchoring.state === 'ok' && chain?.reachable !== false && !options.adapters?.degraded();
     const status = anchoring.state === 'diverged' ? 'failing' : healthy ? 'ok' : 'degraded';
     reply.code(status === 'failing' ? 503 : 200);
-    return { status, ...options.identity, anchoring, ...(options.adapters ? { adapters: options.adapters.health() } : {}) };
+    return {
+      status,
+      ...options.identity,
+      anchoring,
+      ...(chain ? { chain } : {}),
+      ...(options.adapters ? { adapters: options.adapters.health() } : {}),
+    };
   });
 
   app.get('/metrics', async (_request, reply) => {

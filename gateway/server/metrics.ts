@@ -53,7 +53,7 @@ export class NodeMetrics {
     });
     new Gauge({
       name: 'careledger_chain_up',
-      help: '1 when the last anchoring attempt reached the chain',
+      help: '1 when the chain answered its last liveness probe in time and the last anchoring attempt reached it',
       registers: [this.registry],
       collect() {
         this.set(sources.chainReachable() ? 1 : 0);
