@@ -28,9 +28,11 @@ async function verifyCli(node: TestNode, resource: unknown, receipt: unknown): P
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'gateway/cli/main.ts'), 'verify', '--resource', resourceFile, '--receipt', receiptFile, '--rpc', node.chain.descriptor.rpcUrl],
-      { cwd: ROOT },
+      // verify pins the registries of the node in DATA_DIR (or a --trust file), never the receipt's.
+      { cwd: ROOT, env: { ...process.env, DATA_DIR: node.dataDir } },
     );
-    return { code: 0, out: stdout.trim() };
+    // The verdict line; the member and trust lines follow it.
+    return { code: 0, out: stdout.trim().split('\n')[0]! };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, out: `${failed.stdout}${failed.stderr}`.trim() };

@@ -6,6 +6,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   import: { summary: 'import NDJSON files or folders into a node', load: () => import('./commands/import.js') },
   sync: { summary: 'pull from an EHR (Bulk Data export, or one REST round) into the stopped node of $DATA_DIR', load: () => import('./commands/sync.js') },
   verify: { summary: 'verify a resource against its receipt and the chain', load: () => import('./commands/verify.js') },
+  trust: { summary: "export the consortium trust file (chain, registries) or show a trust file's fingerprint", load: () => import('./commands/trust.js') },
   consortium: { summary: 'run a local consortium: one chain, N hospital nodes', load: () => import('./commands/consortium.js') },
   token: { summary: 'print a fresh bearer token for the dev client of $DATA_DIR', load: () => import('./commands/token.js') },
   client: { summary: 'register or disable an EHR client (SMART Backend Services)', load: () => import('./commands/client.js') },

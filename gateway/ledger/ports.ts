@@ -66,6 +66,50 @@ export interface MemberPort {
   hasRole(signer: Hex, role: MemberRoleName): Promise<boolean>;
 }
 
+/** A change to one member, as ConsortiumRegistry's events record it. */
+export type MembershipChange =
+  | { kind: 'member-added'; orgId: string; roles: number }
+  | { kind: 'member-removed' }
+  | { kind: 'role-granted'; role: number }
+  | { kind: 'role-revoked'; role: number }
+  | { kind: 'signer-added'; signer: Hex }
+  | { kind: 'signer-removed'; signer: Hex };
+
+/** Where a log sits in the chain: logs compare by block, then by their index in the block. */
+export interface ChainPosition {
+  blockNumber: number;
+  logIndex: number;
+}
+
+export type MembershipEvent = MembershipChange & ChainPosition & { memberId: Hex; txHash: Hex };
+
+/** What identifies a chain beyond its (reusable) chain id: the hash of its block 0. */
+export interface ChainIdentity {
+  chainId: number;
+  genesisHash: Hex;
+}
+
+/**
+ * The chain reads a receipt verifier makes besides anchor lookups, at contract addresses it
+ * passes in (the pinned ones, never addresses read from the evidence). Read-only: a payer holds
+ * no key.
+ */
+export interface VerifierChainReader {
+  identity(): Promise<ChainIdentity>;
+  latestBlock(): Promise<number>;
+  hasCode(address: Hex): Promise<boolean>;
+  /** AnchorRegistry.consortium(): the ConsortiumRegistry an AnchorRegistry consults. */
+  consortiumOf(anchorRegistry: Hex): Promise<Hex>;
+  /** Block of the first event `consortiumRegistry` emitted (its constructor's MemberAdded), null when none. */
+  firstEventBlock(consortiumRegistry: Hex): Promise<number | null>;
+  /** The registry's events about `memberId` in blocks [fromBlock, toBlock], in chain order. */
+  membershipEvents(consortiumRegistry: Hex, memberId: Hex, fromBlock: number, toBlock: number): Promise<MembershipEvent[]>;
+  /** The member as the registry holds it at the latest block, null when never registered. */
+  memberNow(consortiumRegistry: Hex, memberId: Hex): Promise<Member | null>;
+  /** Where the Anchored event of `anchor` sits (the anchor's own position in the chain). */
+  anchorPosition(anchor: AnchorRecord): Promise<ChainPosition>;
+}
+
 /** What a configured node needs to reach its chain. */
 export interface ChainDescriptor {
   rpcUrl: string;

@@ -8,6 +8,7 @@ import {
   MEMBER_ID_SYSTEM,
   RECEIPT_EXTENSION_URL,
   buildProvenance,
+  provenanceMismatch,
   receiptJsonFromProvenance,
 } from './provenance.js';
 
@@ -103,5 +104,21 @@ describe('buildProvenance', () => {
   it('escapes markup in the narrative', () => {
     const odd = { ...receipt, anchor: { ...receipt.anchor, blockTime: '<b>&' } };
     expect((buildProvenance(odd).text as { div: string }).div).toContain('&#60;b&#62;&#38;');
+  });
+});
+
+describe('provenanceMismatch', () => {
+  it('accepts the Provenance built for the receipt', () => {
+    expect(provenanceMismatch(buildProvenance(receipt, { organization: 'Organization/o' }), receipt)).toBeNull();
+  });
+
+  it.each([
+    ['another target', { target: [{ reference: 'Encounter/enc-8/_history/2' }] }, /targets Encounter\/enc-8\/_history\/2, but its receipt covers Encounter\/enc-7\/_history\/2/],
+    ['a second target', { target: [{ reference: 'Encounter/enc-7/_history/2' }, { reference: 'Patient/p' }] }, /targets .*Patient\/p, but/],
+    ['no target', { target: undefined }, /targets nothing/],
+    ['another custodian', { agent: [{ who: { identifier: { system: MEMBER_ID_SYSTEM, value: h('09') } } }] }, /names member 0x0909.*anchored by member 0x0505/],
+    ['another recorded time', { recorded: '2025-03-01T08:00:06Z' }, /recorded at 2025-03-01T08:00:06Z, but its receipt's block time is 2025-03-01T08:00:05Z/],
+  ])('refuses a Provenance with %s', (_label, change, message) => {
+    expect(provenanceMismatch({ ...buildProvenance(receipt), ...change }, receipt)).toMatch(message);
   });
 });

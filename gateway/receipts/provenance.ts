@@ -91,3 +91,28 @@ export function receiptJsonFromProvenance(provenance: FhirResource): string | nu
   }
   return null;
 }
+
+/**
+ * What a Provenance says beside its receipt (the version it targets, the custodian's member id,
+ * when it was recorded) are claims a reader may act on, so they must be the receipt's own. Null
+ * when they agree, else the first disagreement; the receipt itself is checked by verifyReceipt.
+ */
+export function provenanceMismatch(provenance: FhirResource, receipt: Receipt): string | null {
+  const { type, id, versionId } = receipt.resource;
+  const version = `${type}/${id}/_history/${versionId}`;
+  const targets = Array.isArray(provenance.target) ? (provenance.target as Array<{ reference?: unknown }>) : [];
+  if (targets.length !== 1 || targets[0]?.reference !== version) {
+    return `The Provenance targets ${targets.map((t) => String(t?.reference)).join(', ') || 'nothing'}, but its receipt covers ${version}.`;
+  }
+  const agents = Array.isArray(provenance.agent) ? (provenance.agent as Array<{ who?: { identifier?: { system?: unknown; value?: unknown } } }>) : [];
+  for (const agent of agents) {
+    const identifier = agent?.who?.identifier;
+    if (identifier?.system === MEMBER_ID_SYSTEM && identifier.value !== receipt.anchor.member) {
+      return `The Provenance names member ${String(identifier.value)}, but its receipt was anchored by member ${receipt.anchor.member}.`;
+    }
+  }
+  if (provenance.recorded !== undefined && provenance.recorded !== receipt.anchor.blockTime) {
+    return `The Provenance was recorded at ${String(provenance.recorded)}, but its receipt's block time is ${receipt.anchor.blockTime}.`;
+  }
+  return null;
+}

@@ -7,8 +7,11 @@ import { CANONICALIZATION_ID, canonicalizeResource } from '../crypto/canonical.j
 import { leafHash, memberIdOf, nodeHash, sha256, versionKey, versionReference } from '../crypto/digest.js';
 import { MerkleTree } from '../crypto/merkle.js';
 import type { AnchorRecord, Hex } from '../ledger/ports.js';
+import { anchorRegistryInterface, consortiumRegistryInterface } from '../ledger/evm/contracts.js';
+import { MEMBERSHIP_EVENTS } from '../ledger/evm/verifier-reader.js';
 import { parseReceipt } from './format.js';
 import { issueReceipt } from './issue.js';
+import { TRUST_FORMAT, parseTrustFile } from './trust-file.js';
 import { CHECK_CODES, verifyReceipt } from './verify.js';
 
 const doc = readFileSync(new URL('../../docs/receipts.md', import.meta.url), 'utf8');
@@ -89,5 +92,36 @@ describe('docs/receipts.md worked example', () => {
     for (const code of CHECK_CODES) expect(doc).toContain(`| \`${code}\` |`);
     expect(doc).toContain(eventTopic('Anchored(bytes32,uint64,bytes32,uint32,bytes32,address)'));
     expect(doc).toContain(eventTopic('getAnchor(bytes32,uint64)').slice(0, 10));
+  });
+
+  // The calls a verifier makes (section 4.2), from the ABI the node uses, so a payer writing
+  // their own verifier copies selectors, return tuples and topics that are the contracts' own.
+  it('gives the selector and exact return tuple of every call, and the signature and topic of every event', () => {
+    const calls = [
+      anchorRegistryInterface.getFunction('consortium')!,
+      anchorRegistryInterface.getFunction('getAnchor')!,
+      anchorRegistryInterface.getFunction('latestSequence')!,
+      consortiumRegistryInterface.getFunction('getMember')!,
+    ];
+    for (const call of calls) {
+      expect(doc).toContain(call.selector);
+      const [output] = call.outputs.map((o) => o.format('full'));
+      expect(doc).toContain(output!.startsWith('(') ? output : `(${output})`);
+      const inputs = call.inputs.map((i) => i.format('full')).join(', ');
+      expect(doc).toContain(`${call.name}(${inputs})`);
+    }
+    const events = [anchorRegistryInterface.getEvent('Anchored')!, ...MEMBERSHIP_EVENTS.map((name) => consortiumRegistryInterface.getEvent(name)!)];
+    for (const event of events) {
+      expect(doc).toContain(event.topicHash);
+      expect(doc.replace(/\s+/g, ' ')).toContain(event.format('full').replace(/^event /, ''));
+    }
+    expect(doc).toContain(consortiumRegistryInterface.getError('ConsortiumRegistryUnknownMember')!.selector);
+  });
+
+  it('shows the trust file with exactly the members the parser takes', () => {
+    const filled = block('trust-file').replace('"genesisHash": "0x…"', `"genesisHash": "0x${'0'.repeat(64)}"`).replaceAll('0x…', `0x${'0'.repeat(40)}`);
+    const shown = JSON.parse(filled) as Record<string, unknown>;
+    expect(parseTrustFile(shown).format).toBe(TRUST_FORMAT);
+    for (const key of Object.keys(shown)) expect(doc).toContain(`| \`${key}\` |`);
   });
 });

@@ -36,6 +36,8 @@ const observation = {
 const MEMBER = memberIdOf('hospital-b');
 const SUBMITTER = '0x8ba1f109551bd432803012645ac136ddd64dba72' as Hex;
 const CONTRACT = '0x5fbdb2315678afecb367f032d93f642f64180aa3' as Hex;
+/** The consortium's registry as a trust file pins it; the fixture's receipts name it. */
+const PINNED = { chainId: 1337, anchorRegistry: CONTRACT };
 
 interface Fixture {
   receipt: Receipt;
@@ -94,7 +96,7 @@ async function expectFailure(
   lookup: AnchorLookup,
   code: CheckCode,
 ): Promise<string> {
-  const result = await verifyReceipt(resource, receipt, lookup);
+  const result = await verifyReceipt(resource, receipt, lookup, { pinned: PINNED });
   if (result.valid) throw new Error(`expected ${code} to fail, but the receipt verified`);
   expect(result.failedCheck).toBe(code);
   const passed = CHECK_CODES.slice(0, CHECK_CODES.indexOf(code)).map((name) => ({ name, passed: true }));
@@ -133,7 +135,7 @@ function perturb(value: unknown): unknown {
 describe('verifyReceipt', () => {
   it('accepts the resource with its receipt and reports every check in order', async () => {
     const { receipt, lookup, anchors } = fixture();
-    const result = await verifyReceipt(observation, receipt, lookup);
+    const result = await verifyReceipt(observation, receipt, lookup, { pinned: PINNED });
     expect(result).toEqual({
       valid: true,
       receipt,
@@ -143,6 +145,46 @@ describe('verifyReceipt', () => {
         { name: 'member', passed: false, skipped: true, detail: 'Not checked: no membership check configured.' },
       ],
     });
+  });
+
+  it('reports `trust-contract` as skipped, not passed, when no registry is pinned', async () => {
+    const { receipt, lookup } = fixture();
+    const result = await verifyReceipt(observation, receipt, lookup);
+    expect(result.checks.find((c) => c.name === 'trust-contract')).toEqual({
+      name: 'trust-contract',
+      passed: false,
+      skipped: true,
+      detail: 'Not checked: no trust file pinned the consortium registry.',
+    });
+  });
+
+  it('fails `trust-contract` for a receipt naming another registry or chain, before reading the chain', async () => {
+    const lookalike = '0x1111111111111111111111111111111111111111' as Hex;
+    let calls = 0;
+    const { receipt, lookup } = fixture();
+    const counting: AnchorLookup = async (member, sequence) => {
+      calls++;
+      return lookup(member, sequence);
+    };
+    for (const pinned of [
+      { chainId: 1337, anchorRegistry: lookalike },
+      { chainId: 1338, anchorRegistry: CONTRACT },
+    ]) {
+      const result = await verifyReceipt(observation, receipt, counting, { pinned });
+      expect(result).toMatchObject({ valid: false, failedCheck: 'trust-contract' });
+      expect(!result.valid && result.reason).toMatch(/The receipt names AnchorRegistry 0x5fbd.* on chain 1337; the consortium's \(trust file\) is 0x.* on chain 133[78]/);
+    }
+    expect(calls).toBe(0);
+  });
+
+  it("passes a member check's detail and warning through", async () => {
+    const { receipt, lookup } = fixture();
+    const result = await verifyReceipt(observation, receipt, lookup, {
+      pinned: PINNED,
+      memberCheck: async () => ({ ok: true, detail: 'member hospital-b: today: removed', warning: true }),
+    });
+    expect(result.valid).toBe(true);
+    expect(result.checks.at(-1)).toEqual({ name: 'member', passed: true, warning: true, detail: 'member hospital-b: today: removed' });
   });
 
   it('accepts the receipt as JSON text, and a resource with another text, meta or member order', async () => {
@@ -234,8 +276,9 @@ describe('verifyReceipt', () => {
     'anchor.sequence': 'anchor-root',
     'anchor.prevRoot': 'anchor-tx',
     'anchor.leafCount': 'anchor-size',
-    'anchor.chainId': 'anchor-tx',
-    'anchor.contract': 'anchor-tx',
+    // The receipt's registry and chain are claims compared with the pinned ones.
+    'anchor.chainId': 'trust-contract',
+    'anchor.contract': 'trust-contract',
     'anchor.txHash': 'anchor-tx',
     'anchor.blockNumber': 'anchor-tx',
     // Alone, the two block time fields contradict each other; changed together see below.

@@ -17,6 +17,7 @@ export const CHECK_CODES = [
   'digest',
   'leaf',
   'inclusion',
+  'trust-contract',
   'anchor-exists',
   'anchor-root',
   'anchor-size',
@@ -26,13 +27,16 @@ export const CHECK_CODES = [
 export type CheckCode = (typeof CHECK_CODES)[number];
 
 /** One check as run. Shaped like the $verify-anchor operation's AnchorCheck. A check that was
- * not run because it is not configured (only `member`) is listed with passed false and
- * skipped true, so a report never claims what was not established. */
+ * not run because it is not configured (`trust-contract`, `member`) is listed with passed false
+ * and skipped true, so a report never claims what was not established. A passed check with
+ * `warning` holds but something changed since that the payer should weigh (a member removed
+ * after it anchored). */
 export interface CheckResult {
   name: CheckCode;
   passed: boolean;
   skipped?: true;
-  /** Why it failed or was skipped. */
+  warning?: true;
+  /** Why it failed or was skipped, or what it established. */
   detail?: string;
 }
 
@@ -44,12 +48,21 @@ export type VerifyResult =
  * Errors (chain unreachable) propagate: that is "could not verify", not "invalid". */
 export type AnchorLookup = (member: Hex, sequence: bigint) => Promise<AnchorRecord | null>;
 
-export type MemberVerdict = { ok: true } | { ok: false; reason: string };
+export type MemberVerdict = { ok: true; detail?: string; warning?: boolean } | { ok: false; reason: string };
 
 /** Whether the anchoring member was a registered HOSPITAL allowed to anchor via its submitter. */
 export type MemberCheck = (anchor: AnchorRecord) => Promise<MemberVerdict>;
 
+/** The AnchorRegistry a receipt must name, from the consortium trust file (never from the receipt). */
+export interface PinnedAnchorRegistry {
+  chainId: number;
+  anchorRegistry: Hex;
+}
+
 export interface VerifyOptions {
+  /** Without it the `trust-contract` check is reported as skipped: the lookup alone decides
+   * which registry is asked, so the caller must bind it to the consortium's. */
+  pinned?: PinnedAnchorRegistry;
   /** Without it the `member` check is reported as skipped. */
   memberCheck?: MemberCheck;
 }
@@ -206,6 +219,22 @@ export async function verifyReceipt(
     }
     pass('inclusion');
 
+    // Before any chain read: the receipt's registry is a claim. A look-alike registry on the same
+    // chain can hold an anchor under a real member's id; only the pinned one counts.
+    if (options.pinned === undefined) {
+      checks.push({ name: 'trust-contract', passed: false, skipped: true, detail: 'Not checked: no trust file pinned the consortium registry.' });
+    } else {
+      const { chainId, anchorRegistry } = options.pinned;
+      const claimed = parsed.anchor;
+      if (claimed.chainId !== chainId || !same(anchorRegistry, claimed.contract)) {
+        throw new CheckFailed(
+          'trust-contract',
+          `The receipt names AnchorRegistry ${claimed.contract} on chain ${claimed.chainId}; the consortium's (trust file) is ${anchorRegistry.toLowerCase()} on chain ${chainId}: this anchor is not in the consortium's registry.`,
+        );
+      }
+      pass('trust-contract');
+    }
+
     const { member, sequence } = parsed.anchor;
     const anchor = await lookup(member, BigInt(sequence));
     if (anchor === null || !same(anchor.member, member) || anchor.sequence !== BigInt(sequence)) {
@@ -237,7 +266,12 @@ export async function verifyReceipt(
     } else {
       const verdict = await options.memberCheck(anchor);
       if (!verdict.ok) throw new CheckFailed('member', verdict.reason);
-      pass('member');
+      checks.push({
+        name: 'member',
+        passed: true,
+        ...(verdict.warning ? { warning: true as const } : {}),
+        ...(verdict.detail !== undefined ? { detail: verdict.detail } : {}),
+      });
     }
     return { valid: true, receipt: parsed, anchor, checks };
   } catch (err) {

@@ -1,32 +1,54 @@
-// careledger verify --resource FILE --receipt FILE [--rpc URL]: what a payer runs. Everything is
-// checked offline except one chain lookup (the anchor at member+sequence, and the member's
-// registration); no trust in the hospital's server is needed.
+// careledger verify --resource FILE --receipt FILE [--trust FILE] [--rpc URL]: what a payer runs.
+// Everything is checked offline except the chain reads (the anchor at member+sequence in the
+// pinned AnchorRegistry, the member's history in the pinned ConsortiumRegistry). The registries
+// come from the trust file, or from the local member node; never from the receipt, whose
+// `anchor.contract` is only a claim a look-alike registry could make.
 
-import { Contract } from 'ethers';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EvmAnchorPort } from '../../ledger/evm/anchor-port.js';
-import { anchorRegistryInterface } from '../../ledger/evm/contracts.js';
-import { EvmMemberPort } from '../../ledger/evm/member-port.js';
 import { createEvmProvider } from '../../ledger/evm/provider.js';
-import type { Hex } from '../../ledger/ports.js';
-import { hospitalMemberCheck } from '../../receipts/member-check.js';
-import { receiptJsonFromProvenance } from '../../receipts/provenance.js';
-import { verifyReceipt } from '../../receipts/verify.js';
-import { readDevFile } from '../dev-target.js';
+import { EvmVerifierReader } from '../../ledger/evm/verifier-reader.js';
+import type { FhirResource } from '../../store/service.js';
+import { parseReceipt, type Receipt } from '../../receipts/format.js';
+import { provenanceMismatch, receiptJsonFromProvenance } from '../../receipts/provenance.js';
+import { TrustFileError, parseTrustFile, trustFingerprint, type TrustFile } from '../../receipts/trust-file.js';
+import { TrustMismatchError, checkPinnedChain, exportTrust, pinnedVerifier } from '../../receipts/trust-root.js';
+import type { VerifyResult } from '../../receipts/verify.js';
+import type { ChainTarget } from '../chain-target.js';
+import { localChain, noLocalChainReason } from '../local-chain.js';
 
-const HELP = `usage: careledger verify --resource FILE --receipt FILE [--rpc URL]
+const HELP = `usage: careledger verify --resource FILE --receipt FILE [--trust FILE] [--rpc URL] [--json]
 
 FILE for --receipt is the receipt JSON ($receipt) or the Provenance that carries it.
---rpc defaults to $CHAIN_RPC_URL, then to the rpcUrl of $DATA_DIR/dev.json.
-Exit 0: valid. Exit 1: invalid, with the failing check. Exit 2: could not verify (usage, chain unreachable).`;
+--trust FILE is the consortium trust file (careledger trust export; compare its fingerprint, from
+  careledger trust show, with the one the consortium gave you out of band). Without it, the chain
+  and registries of the member node in $DATA_DIR (or CHAIN_RPC_URL + CHAIN_CONTRACTS) are pinned;
+  with neither, verify refuses to call anything valid.
+--rpc defaults to $CHAIN_RPC_URL, then to the rpcUrl of the node in $DATA_DIR.
+Exit 0: valid. Exit 1: invalid, with the failing check. Exit 2: could not verify (usage, no trust
+file, a chain other than the pinned one, chain unreachable).`;
+
+/** Usage errors, no trust root, an unreachable chain: "could not verify" (exit 2), never "invalid". */
+class CannotVerify extends Error {}
 
 export async function run(argv: string[]): Promise<number> {
+  try {
+    return await verify(argv);
+  } catch (error) {
+    if (!(error instanceof CannotVerify || error instanceof TrustFileError || error instanceof TrustMismatchError)) throw error;
+    console.error(`careledger verify: could not verify: ${error.message}`);
+    return 2;
+  }
+}
+
+async function verify(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       resource: { type: 'string' },
       receipt: { type: 'string' },
+      trust: { type: 'string' },
       rpc: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -36,62 +58,113 @@ export async function run(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (!values.resource || !values.receipt) {
-    console.error(`careledger verify: --resource and --receipt are required\n${HELP}`);
-    return 2;
-  }
+  if (!values.resource || !values.receipt) throw new CannotVerify(`--resource and --receipt are required\n${HELP}`);
   const resource = readJson(values.resource, 'resource');
   let receipt = readJson(values.receipt, 'receipt');
   if ((receipt as { resourceType?: string } | null)?.resourceType === 'Provenance') {
-    const carried = receiptJsonFromProvenance(receipt as never);
+    const provenance = receipt as FhirResource;
+    const carried = receiptJsonFromProvenance(provenance);
     if (!carried) {
       console.log('invalid: format: the Provenance carries no careledger receipt');
       return 1;
     }
     receipt = carried;
-  }
-  const anchor = (typeof receipt === 'string' ? JSON.parse(receipt) : receipt) as { anchor?: { contract?: string; chainId?: number } };
-  const contract = anchor?.anchor?.contract;
-  const chainId = anchor?.anchor?.chainId;
-  if (typeof contract !== 'string' || typeof chainId !== 'number') {
-    const result = await verifyReceipt(resource, receipt, async () => null);
-    console.log(result.valid ? 'valid' : `invalid: ${result.failedCheck}: ${result.reason}`);
-    return result.valid ? 0 : 1;
+    // A malformed receipt is reported by verification (`format`); a well-formed one must agree
+    // with what the Provenance around it claims.
+    const mismatch = wellFormed(carried, (parsed) => provenanceMismatch(provenance, parsed));
+    if (mismatch) {
+      console.log(`invalid: format: ${mismatch}`);
+      return 1;
+    }
   }
 
-  const rpcUrl = values.rpc ?? process.env.CHAIN_RPC_URL ?? readDevFile().rpcUrl;
-  const provider = createEvmProvider({ rpcUrl, chainId });
+  const pinnedFile = values.trust ? parseTrustFile(readText(values.trust, 'trust file')) : null;
+  const local = localChain();
+  if (!pinnedFile && !local) {
+    throw new CannotVerify(
+      `no trust root, so nothing can be called valid: pass --trust FILE (the consortium trust file; see docs/receipts.md section 4.1), or run where a member node's DATA_DIR is (${noLocalChainReason()})`,
+    );
+  }
+  const rpcUrl = values.rpc || process.env.CHAIN_RPC_URL || local?.rpcUrl;
+  if (!rpcUrl) throw new CannotVerify('no chain to read: pass --rpc URL (a node of the consortium chain)');
+
+  const provider = createEvmProvider({ rpcUrl, chainId: pinnedFile?.chainId ?? local!.chainId });
   try {
-    const served = Number(await provider.send('eth_chainId', []));
-    if (served !== chainId) {
-      console.log(`invalid: anchor-exists: ${rpcUrl} serves chain ${served}, the receipt names chain ${chainId}`);
-      return 1;
+    const reader = new EvmVerifierReader(provider);
+    let trust: TrustFile;
+    try {
+      trust = pinnedFile ?? (await localTrust(local!));
+      await checkPinnedChain(trust, reader);
+    } catch (error) {
+      if (error instanceof TrustMismatchError) throw error;
+      throw new CannotVerify(`cannot read chain ${rpcUrl}: ${message(error)}`);
     }
-    const address = contract.toLowerCase() as Hex;
-    if ((await provider.getCode(address)) === '0x') {
-      console.log(`invalid: anchor-exists: no AnchorRegistry at ${address} on chain ${chainId}`);
-      return 1;
+    const anchors = EvmAnchorPort.reader(trust.contracts.AnchorRegistry, trust.chainId, provider);
+    let result: VerifyResult;
+    try {
+      result = await pinnedVerifier(trust, (member, sequence) => anchors.getAnchor(member, sequence), reader)(resource, receipt);
+    } catch (error) {
+      throw new CannotVerify(`cannot read chain ${rpcUrl}: ${message(error)}`);
     }
-    const anchors = EvmAnchorPort.reader(address, chainId, provider);
-    const consortium = (await new Contract(address, anchorRegistryInterface, provider).getFunction('consortium')()) as string;
-    const result = await verifyReceipt(resource, receipt, (member, sequence) => anchors.getAnchor(member, sequence), {
-      memberCheck: hospitalMemberCheck(new EvmMemberPort(consortium as Hex, provider)),
-    });
-    if (values.json) console.log(JSON.stringify(result, (_key, value) => (typeof value === 'bigint' ? value.toString() : value), 2));
-    else console.log(result.valid ? 'valid' : `invalid: ${result.failedCheck}: ${result.reason}`);
+    const source = pinnedFile ? `trust file ${values.trust}` : `the member node's configuration (${process.env.DATA_DIR ?? './data'})`;
+    const fingerprint = trustFingerprint(trust);
+    if (values.json) {
+      console.log(JSON.stringify({ ...result, trust: { source, fingerprint: `sha256:${fingerprint}` } }, (_key, value) => (typeof value === 'bigint' ? value.toString() : value), 2));
+    } else {
+      console.log(report(result, trust, source, fingerprint));
+    }
     return result.valid ? 0 : 1;
-  } catch (error) {
-    console.error(`careledger verify: could not verify: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
   } finally {
     provider.destroy();
   }
 }
 
-function readJson(path: string, what: string): unknown {
+/** What the member node pins, genesis hash included, read through the node's own RPC: a --rpc
+ * naming another chain (even with the same id and addresses) then fails checkPinnedChain. */
+async function localTrust(local: ChainTarget): Promise<TrustFile> {
+  const provider = createEvmProvider({ rpcUrl: local.rpcUrl, chainId: local.chainId });
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new Error(`cannot read the ${what} from ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    return await exportTrust(local, new EvmVerifierReader(provider));
+  } finally {
+    provider.destroy();
   }
+}
+
+function report(result: VerifyResult, trust: TrustFile, source: string, fingerprint: string): string {
+  const lines = [result.valid ? 'valid' : `invalid: ${result.failedCheck}: ${result.reason}`];
+  const member = result.checks.find((c) => c.name === 'member' && c.passed);
+  if (member?.detail) lines.push(`${member.warning ? 'warning: ' : ''}member: ${member.detail}`);
+  lines.push(`trust: chain ${trust.chainId}, AnchorRegistry ${trust.contracts.AnchorRegistry}, from ${source} (sha256:${fingerprint})`);
+  return lines.join('\n');
+}
+
+function wellFormed(receipt: string, check: (parsed: Receipt) => string | null): string | null {
+  let parsed: Receipt;
+  try {
+    parsed = parseReceipt(receipt);
+  } catch {
+    return null;
+  }
+  return check(parsed);
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CannotVerify(`cannot read the ${what} from ${path}: ${message(error)}`);
+  }
+}
+
+function readJson(path: string, what: string): unknown {
+  const text = readText(path, what);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CannotVerify(`the ${what} in ${path} is not JSON: ${message(error)}`);
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

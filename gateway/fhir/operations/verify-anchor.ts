@@ -10,6 +10,10 @@ import type { Authorize } from '../options.js';
 export interface AnchorCheck {
   name: string;
   passed: boolean;
+  /** Not run: not configured. */
+  skipped?: boolean;
+  /** Passed, but something changed since (the anchoring member was removed). */
+  warning?: boolean;
   detail?: string;
 }
 
@@ -32,7 +36,8 @@ export const verifyAnchorDefinition = {
   code: 'verify-anchor',
   description:
     'POST [base]/$verify-anchor with a Parameters holding the R5 resource and its receipt. Always 200 when the ' +
-    'input is well formed; the answer is in `valid`.',
+    'input is well formed and the chain answers; the answer is in `valid`. 504 with Retry-After when the chain ' +
+    'does not answer within the node\'s chain deadline (CHAIN_TIMEOUT_MS).',
   system: true,
   type: false,
   instance: false,
@@ -52,6 +57,8 @@ export const verifyAnchorDefinition = {
       part: [
         { name: 'name', use: 'out', min: 1, max: '1', type: 'code' },
         { name: 'passed', use: 'out', min: 1, max: '1', type: 'boolean' },
+        { name: 'skipped', use: 'out', min: 0, max: '1', type: 'boolean', documentation: 'Present and true when the check was not run.' },
+        { name: 'warning', use: 'out', min: 0, max: '1', type: 'boolean', documentation: 'Present and true when the check holds but something changed since (the member was removed).' },
         { name: 'detail', use: 'out', min: 0, max: '1', type: 'string' },
       ],
     },
@@ -104,13 +111,19 @@ export function verifyAnchorParameters(result: VerifyAnchorResult): FhirResource
       { name: 'name', valueCode: check.name },
       { name: 'passed', valueBoolean: check.passed },
     ];
+    if (check.skipped) part.push({ name: 'skipped', valueBoolean: true });
+    if (check.warning) part.push({ name: 'warning', valueBoolean: true });
     if (check.detail) part.push({ name: 'detail', valueString: check.detail });
     parameter.push({ name: 'check', part });
   }
   return { resourceType: 'Parameters', parameter };
 }
 
-/** Authorized against the type of the resource being verified: a payer checking a Claim needs Claim access. */
+/**
+ * Authorized against the type of the resource being verified: a payer checking a Claim needs Claim access.
+ * A chain that does not answer surfaces as the chain client's timeout, which the FHIR error handler
+ * answers with 504 and Retry-After (error-outcome.ts): the receipt may well be valid.
+ */
 export async function verifyAnchorOperation(
   http: FastifyRequest,
   authorize: Authorize,
