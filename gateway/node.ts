@@ -17,7 +17,7 @@ import type { NodeConfig } from './config.js';
 import { loadNodeKeys } from './keys/node-keys.js';
 import { connectChain, type ChainConnection } from './ledger/chain-connection.js';
 import type { Hex } from './ledger/ports.js';
-import { verifyReceipt } from './receipts/verify.js';
+import { configuredVerifier } from './receipts/trust-root.js';
 import { buildApp, FHIR_BASE } from './server/app.js';
 import { NodeMetrics } from './server/metrics.js';
 import { lockDataDir } from './store/data-dir-lock.js';
@@ -70,7 +70,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
   let keys: ReturnType<typeof loadNodeKeys>;
   let chain: ChainConnection;
   try {
-    keys = loadNodeKeys({ dataDir: config.dataDir, ...config.secrets, allowGenerate: config.dev });
+    keys = loadNodeKeys({ dataDir: config.dataDir, ...config.secrets, allowGenerate: config.dev, allowPasswordFile: config.dev });
     chain = await connectChain(config, keys.memberWallet);
   } catch (error) {
     lock.release();
@@ -103,7 +103,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
   const metrics = new NodeMetrics({
     leavesWaiting: () => batcher.waitingLeaves(),
     closedBatchesWaiting: () => anchorer!.health().closedBatchesWaiting,
-    chainReachable: () => anchorer!.health().state === 'ok',
+    chainReachable: () => chain.probe.current().reachable && anchorer!.health().state !== 'chain-unreachable',
   });
 
   // Patient consent and member access, when the chain has a ConsentRegistry.
@@ -139,6 +139,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     db,
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
+    limits: config.limits,
     logger,
     ...(consent ? { authorize: consent.authorize } : {}),
     extensions: [...(consent ? [consent.routes] : []), ...(cohort ? [cohort.routes] : []), adapters.routes],
@@ -150,11 +151,13 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
       // The store validates every write (adapters write to it directly); validating here too would
       // only do the same work twice.
       r5Validate: () => [],
-      verifyAnchor: (resource, receipt) => verifyReceipt(resource, receipt, chain.lookupAnchor),
+      // Pinned to the registries this node is configured for, never to the receipt's.
+      verifyAnchor: configuredVerifier(chain.descriptor, chain.lookupAnchor, chain.verifier),
       software: { name: 'careledger', version: NODE_VERSION },
     },
     health: {
       anchoring: () => anchorer!.health(),
+      chain: () => chain.probe.current(),
       metrics,
       identity: { orgId: config.orgId, memberId: chain.memberId, chainId: chain.descriptor.chainId, version: NODE_VERSION },
       adapters,
@@ -165,6 +168,7 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
   cohort?.start(app.log);
   anchorer = new Anchorer(db, batcher, chain.anchors, app.log);
   anchorer.onAnchored((seq) => {
+    chain.probe.answered();
     const row = db.prepare('SELECT leaf_count, closed_at, anchored_at FROM batches WHERE seq = ?').get(seq) as {
       leaf_count: number;
       closed_at: number;

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import { processBatch } from './batch.js';
 import type { Bundle } from './bundle.js';
+import { boundedJsonParser } from './bounded-json-parser.js';
 import { capabilityStatement } from './capability-statement.js';
 import type { EntryResponseSettings } from './entry-response.js';
 import { errorOutcome } from './error-outcome.js';
@@ -24,8 +25,9 @@ import {
 } from './interactions.js';
 import { receiptOperation } from './operations/receipt.js';
 import { verifyAnchorOperation } from './operations/verify-anchor.js';
-import type { FhirRoutesOptions } from './options.js';
-import { methodNotAllowed, noInteraction } from './outcomes.js';
+import { DEFAULT_MAX_JSON_DEPTH } from './json-depth.js';
+import type { FhirLimits, FhirRoutesOptions } from './options.js';
+import { methodNotAllowed, noInteraction, tooCostly } from './outcomes.js';
 import { parsePrefer } from './prefer.js';
 import { resourceIntake } from './resource-intake.js';
 import { DEFAULT_SEARCH_PARAMETERS, searchParameterLookup } from './search-parameters.js';
@@ -33,16 +35,23 @@ import { processTransaction } from './transaction.js';
 
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 
+export const FHIR_LIMIT_DEFAULTS: FhirLimits = {
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
+  bundleMaxEntries: 1000,
+  batchMaxResources: 1000,
+};
+
 // OPTIONS is left out on purpose: a CORS plugin answers preflights for the whole server.
 const METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
 // Checked by hand rather than by a route schema: one regex per request, and no ajv compile per
 // route at start.
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+// Not only dots: `.` and `..` are path segments every URL resolver rewrites.
+const FHIR_ID = /^(?!\.+$)[A-Za-z0-9\-.]{1,64}$/;
 
 function checkId(value: string | undefined, name: string): string | undefined {
   if (value !== undefined && !FHIR_ID.test(value)) {
-    throw new OperationOutcomeError(badRequest(`Invalid ${name} ${value.slice(0, 80)}: expected [A-Za-z0-9-.]{1,64}`, name));
+    throw new OperationOutcomeError(badRequest(`Invalid ${name} ${value.slice(0, 80)}: expected [A-Za-z0-9-.]{1,64}, not only dots`, name));
   }
   return value;
 }
@@ -75,6 +84,7 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const selfUrl = r5 ? baseUrl : `${baseUrl}/R4`;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const limits: FhirLimits = { ...FHIR_LIMIT_DEFAULTS, ...options.limits };
   const knownTypes = new Set(options.resourceTypes);
   const parameters = searchParameterLookup(options.search?.parameters ?? DEFAULT_SEARCH_PARAMETERS);
 
@@ -89,6 +99,7 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
     search: {
       defaultCount: options.search?.defaultCount ?? 20,
       maxCount: options.search?.maxCount ?? 1000,
+      maxParameters: options.search?.maxParameters ?? 100,
       parameters,
     },
   };
@@ -110,11 +121,12 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
     }),
   );
 
-  app.addContentTypeParser(
-    ['application/fhir+json', 'application/json+fhir'],
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  // The server may already parse FHIR JSON (server/request-guards.ts); this base uses its own limit.
+  const parseJson = boundedJsonParser(app, limits.maxJsonDepth);
+  for (const type of ['application/fhir+json', 'application/json+fhir']) {
+    if (app.hasContentTypeParser(type)) app.removeContentTypeParser(type);
+    app.addContentTypeParser(type, { parseAs: 'string' }, parseJson);
+  }
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, new URLSearchParams(body as string));
   });
@@ -123,6 +135,7 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
   app.setErrorHandler((error, request, reply) => {
     const mapped = errorOutcome(error, { bodyLimit, contentType: request.headers['content-type'] });
     if (mapped.unexpected) request.log.error({ err: error }, 'FHIR request failed');
+    if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(mapped.retryAfterSeconds));
     return sendOutcome(reply, mapped.status, mapped.outcome, responses);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -159,13 +172,19 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
   const bundle: RouteHandlerMethod = async (request, reply) => {
     const body = request.body as Bundle | undefined;
     if (body?.resourceType !== 'Bundle') throw new OperationOutcomeError(badRequest('Expected a Bundle', 'resourceType'));
+    if (Array.isArray(body.entry) && body.entry.length > limits.bundleMaxEntries) {
+      throw new OperationOutcomeError(
+        tooCostly(`The Bundle has ${body.entry.length} entries; at most ${limits.bundleMaxEntries} are taken in one request: split it into several Bundles`),
+      );
+    }
     const prefer = parsePrefer(request.headers.prefer);
-    const settings: EntryResponseSettings & { strict: boolean; bodyLimit: number } = {
+    const settings: EntryResponseSettings & { strict: boolean; bodyLimit: number; readBudget: number } = {
       baseUrl,
       preferReturn: prefer.return ?? responses.defaultReturn,
       canRepresent: r5,
       strict: prefer.strict,
       bodyLimit,
+      readBudget: limits.batchMaxResources,
     };
     let response: Bundle;
     if (body.type === 'transaction') response = await processTransaction(ctxFor(request), request, body, settings);

@@ -8,8 +8,9 @@ import { deployConsortium } from '../../network/deploy.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../network/embedded-chain.js';
 import type { NodeConfig } from '../config.js';
 import type { AnchorLookup } from '../receipts/verify.js';
+import { ChainProbe, DEFAULT_PROBE_TIMEOUT_MS } from './chain-probe.js';
 import { connectEvmLedger } from './evm/connect.js';
-import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, MemberPort } from './ports.js';
+import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, MemberPort, VerifierChainReader } from './ports.js';
 
 export interface ChainConnection {
   descriptor: ChainDescriptor;
@@ -21,8 +22,12 @@ export interface ChainConnection {
   /** null when the chain has no CohortRegistry configured. */
   cohorts: CohortPort | null;
   lookupAnchor: AnchorLookup;
+  /** Chain reads of receipt verification besides anchors (trust root, membership history). */
+  verifier: VerifierChainReader;
   /** Set when this node runs the embedded chain itself. */
   embedded: EmbeddedChain | null;
+  /** Whether the chain answers, probed in the background; what /health and chain_up report. */
+  probe: ChainProbe;
   close(): Promise<void>;
 }
 
@@ -30,7 +35,7 @@ export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<
   let embedded: EmbeddedChain | null = null;
   let descriptor: ChainDescriptor;
   if (config.chain) {
-    const chainId = config.chain.chainId || (await servedChainId(config.chain.rpcUrl));
+    const chainId = config.chain.chainId || (await servedChainId(config.chain.rpcUrl, config.chainTimeoutMs));
     descriptor = { rpcUrl: config.chain.rpcUrl, chainId, contracts: config.chain.contracts as ChainDescriptor['contracts'] };
   } else {
     const chainDir = join(config.dataDir, 'chain');
@@ -56,7 +61,10 @@ export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<
       ...descriptor,
       privateKey: wallet.privateKey as Hex,
       gasPrice: config.chain?.gasPrice ?? 0n,
+      requestTimeoutMs: config.chainTimeoutMs,
     });
+    const probe = new ChainProbe(() => ledger.blockNumber(), { timeoutMs: Math.min(DEFAULT_PROBE_TIMEOUT_MS, config.chainTimeoutMs) });
+    probe.start();
     return {
       descriptor,
       memberId: ledger.anchors.memberId,
@@ -65,8 +73,11 @@ export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<
       consents: ledger.consents,
       cohorts: ledger.cohorts,
       lookupAnchor: (member, sequence) => ledger.anchors.getAnchor(member, sequence),
+      verifier: ledger.verifier,
       embedded,
+      probe,
       async close() {
+        probe.stop();
         await ledger.close();
         await embedded?.stop();
       },
@@ -77,11 +88,12 @@ export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<
   }
 }
 
-async function servedChainId(rpcUrl: string): Promise<number> {
+async function servedChainId(rpcUrl: string, timeoutMs: number): Promise<number> {
   const response = await fetch(rpcUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const { result } = (await response.json()) as { result?: string };
   if (!result) throw new Error(`${rpcUrl} did not answer eth_chainId; set CHAIN_ID`);

@@ -4,17 +4,22 @@
 import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { authPlugin } from '../auth/auth-plugin.js';
 import { requireFhirAccess } from '../auth/fhir-access.js';
+import { requestLimits, type RequestLimits } from '../config.js';
 import type { Db } from '../store/database.js';
 import type { Authorize, FhirRoutesOptions } from '../fhir/options.js';
 import { fhirRoutes } from '../fhir/plugin.js';
 import { healthRoutes, type HealthRoutesOptions } from './health-routes.js';
+import { redactedLogging } from './log-redaction.js';
+import { requestGuardsPlugin } from './request-guards.js';
 
 export interface AppOptions {
   db: Db;
   publicUrl: string;
   bodyLimitBytes: number;
+  /** Default: the documented defaults (config.ts requestLimits). */
+  limits?: RequestLimits;
   logger: FastifyServerOptions['logger'];
-  fhir: Omit<FhirRoutesOptions, 'authorize' | 'baseUrl' | 'fhirVersion' | 'bodyLimit'>;
+  fhir: Omit<FhirRoutesOptions, 'authorize' | 'baseUrl' | 'fhirVersion' | 'bodyLimit' | 'limits'>;
   health: HealthRoutesOptions;
   /** Wraps the SMART check of the FHIR routes, e.g. to admit consortium members' JWTs (gateway/consent). */
   authorize?: (system: Authorize) => Authorize;
@@ -26,8 +31,23 @@ export const FHIR_BASE = '/fhir';
 export const FHIR_R4_BASE = '/fhir/R4';
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = fastify({ logger: options.logger, bodyLimit: options.bodyLimitBytes });
+  const limits = options.limits ?? requestLimits({});
+  const app = fastify({
+    ...redactedLogging(options.logger),
+    bodyLimit: options.bodyLimitBytes,
+    connectionTimeout: limits.http.idleTimeoutMs,
+    keepAliveTimeout: limits.http.keepAliveTimeoutMs,
+    requestTimeout: limits.http.requestTimeoutMs,
+    // Node checks the header and request deadlines every 30 s by default; once a second keeps a
+    // trickling client from holding its socket half a minute past them.
+    http: {
+      headersTimeout: limits.http.headersTimeoutMs,
+      requestTimeout: limits.http.requestTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+  });
   await app.register(authPlugin, { db: options.db, publicBaseUrl: options.publicUrl, fhirBases: [FHIR_BASE, FHIR_R4_BASE] });
+  await app.register(requestGuardsPlugin, limits);
 
   // $receipt and $verify-anchor only read; an operation that changes data checks its own scope.
   const systemAuthorize: Authorize = (request, type, interaction) => {
@@ -38,6 +58,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     authorize: options.authorize ? options.authorize(systemAuthorize) : systemAuthorize,
     baseUrl: `${options.publicUrl}${FHIR_BASE}`,
     bodyLimit: options.bodyLimitBytes,
+    search: { ...options.fhir.search, maxCount: limits.searchMaxCount, maxParameters: limits.searchMaxParameters },
+    limits: { maxJsonDepth: limits.maxJsonDepth, bundleMaxEntries: limits.bundleMaxEntries, batchMaxResources: limits.batchMaxResources },
   };
   await app.register(fhirRoutes, { ...shared, prefix: FHIR_R4_BASE, fhirVersion: 'R4' });
   await app.register(fhirRoutes, { ...shared, prefix: FHIR_BASE, fhirVersion: 'R5' });

@@ -1,5 +1,5 @@
 import { Contract, Wallet, ZeroHash } from 'ethers';
-import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, MemberPort } from '../ports.js';
+import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, MemberPort, VerifierChainReader } from '../ports.js';
 import { EvmAnchorPort } from './anchor-port.js';
 import { EvmCohortPort } from './cohort-port.js';
 import { EvmConsentPort } from './consent-port.js';
@@ -7,6 +7,7 @@ import { consortiumRegistryInterface } from './contracts.js';
 import { EvmMemberPort } from './member-port.js';
 import { createEvmProvider } from './provider.js';
 import { TxSender } from './tx-sender.js';
+import { EvmVerifierReader } from './verifier-reader.js';
 
 export interface EvmLedgerConfig extends ChainDescriptor {
   kind: 'evm';
@@ -17,6 +18,8 @@ export interface EvmLedgerConfig extends ChainDescriptor {
   pollingIntervalMs?: number;
   /** How long submitAnchor waits for its transaction to be mined. */
   confirmTimeoutMs?: number;
+  /** Deadline for each JSON-RPC round trip; see createEvmProvider. */
+  requestTimeoutMs?: number;
 }
 
 export interface EvmLedger {
@@ -26,6 +29,10 @@ export interface EvmLedger {
   consents: ConsentPort | null;
   /** null when the configuration names no CohortRegistry. */
   cohorts: CohortPort | null;
+  /** What $verify-anchor reads besides anchors: chain identity and the registry's history. */
+  verifier: VerifierChainReader;
+  /** The chain's latest block number, straight from the node (no cache); for liveness probes. */
+  blockNumber(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -64,6 +71,8 @@ export async function connectEvmLedger(config: EvmLedgerConfig): Promise<EvmLedg
       // Same sender as the anchors: one key, one nonce sequence.
       consents: config.contracts.ConsentRegistry ? new EvmConsentPort(config.contracts.ConsentRegistry, config.chainId, provider, sender) : null,
       cohorts: config.contracts.CohortRegistry ? new EvmCohortPort(config.contracts.CohortRegistry, config.chainId, provider, sender) : null,
+      verifier: new EvmVerifierReader(provider),
+      blockNumber: async () => Number(await provider.send('eth_blockNumber', [])),
       close: async () => provider.destroy(),
     };
   } catch (error) {
