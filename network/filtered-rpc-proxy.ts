@@ -5,7 +5,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IpcRpcTimeoutError, ipcRoundTrip } from './ipc-rpc.js';
+import { IpcRpcChannel, IpcRpcTimeoutError } from './ipc-rpc.js';
 import { isPublicRpcMethod } from './rpc-allowlist.js';
 
 export interface FilteredRpcProxyOptions {
@@ -38,6 +38,7 @@ interface RpcRequest {
 export async function startFilteredRpcProxy(options: FilteredRpcProxyOptions): Promise<FilteredRpcProxy> {
   const allow = options.allow ?? isPublicRpcMethod;
   const timeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const upstream = new IpcRpcChannel(options.ipcPath, timeoutMs);
 
   const relay = async (request: RpcRequest): Promise<unknown> => {
     if (typeof request !== 'object' || request === null || Array.isArray(request)) return rpcError(null, -32600, 'invalid request');
@@ -48,7 +49,7 @@ export async function startFilteredRpcProxy(options: FilteredRpcProxyOptions): P
         `${String(request.method)} is not served by this endpoint: it relays only reads and signed transactions (eth_sendRawTransaction)`,
       );
     }
-    return JSON.parse(await ipcRoundTrip(options.ipcPath, JSON.stringify(request), timeoutMs));
+    return upstream.request(request as Record<string, unknown>);
   };
 
   const server = createServer((req, res) => {
@@ -69,6 +70,7 @@ export async function startFilteredRpcProxy(options: FilteredRpcProxyOptions): P
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        upstream.close();
       }),
   };
 }

@@ -13,7 +13,7 @@ import { startNode, type RunningNode } from '../gateway/node.js';
 import { deployConsortium } from '../network/deploy.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../network/embedded-chain.js';
 import { postBatch, waitForAnchoring } from './support/fhir-client.js';
-import { freePort } from './support/node-process.js';
+import { freePort } from '../gateway/server/free-port.js';
 import { syntheticR4 } from './support/synthetic-fhir.js';
 
 describe('chain outage during an import', () => {
@@ -68,7 +68,12 @@ describe('chain outage during an import', () => {
     expect(during.ok).toBe(true);
     expect(during.entryStatus.every((status) => status.startsWith('201'))).toBe(true);
     const deadline = Date.now() + 15_000;
-    while ((await health()).status !== 'degraded' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    // The chain probe may report the outage before the anchorer's next attempt meets it: wait for both.
+    const outageSeen = async () => {
+      const now = await health();
+      return now.status === 'degraded' && now.anchoring.state === 'chain-unreachable';
+    };
+    while (!(await outageSeen()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const degraded = await health();
     expect(degraded.status).toBe('degraded');
     expect(degraded.anchoring.state).toBe('chain-unreachable');

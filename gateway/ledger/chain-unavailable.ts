@@ -15,6 +15,8 @@ const UNAVAILABLE_CODES = new Set([
   'ENETUNREACH',
   'ENOTFOUND',
   'EAI_AGAIN',
+  // The embedded chain's IPC socket is gone: anvil is down.
+  'ENOENT',
 ]);
 
 export function isChainUnavailable(error: unknown): boolean {
