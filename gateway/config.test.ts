@@ -111,3 +111,28 @@ describe('request limits', () => {
   });
 });
 
+
+describe('ledger kind (CHAIN_KIND)', () => {
+  it('is evm unless set, for the embedded chain and for Besu alike', () => {
+    expect(loadConfig({ DATA_DIR: dir }, dir).chainKind).toBe('evm');
+    expect(loadConfig({ DATA_DIR: dir, CHAIN_KIND: 'evm' }, dir).chainKind).toBe('evm');
+  });
+
+  it('refuses fabric at start with one line saying its backend is not built yet', () => {
+    const error = (() => {
+      try {
+        loadConfig({ DATA_DIR: dir, CHAIN_KIND: 'fabric' }, dir);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected CHAIN_KIND=fabric to be refused');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/^CHAIN_KIND must be "evm": the Fabric backend is not built yet/);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('refuses a kind it does not know, naming the ones it does', () => {
+    expect(() => loadConfig({ DATA_DIR: dir, CHAIN_KIND: 'besu' }, dir)).toThrow(/CHAIN_KIND must be "evm", got "besu"/);
+  });
+});

@@ -8,6 +8,8 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { JWK } from 'jose';
 import { configuredBackend, type ProverBackend } from './cohort/prover-backend.js';
+import { LedgerKindError, parseLedgerKind } from './ledger/ledger-kind.js';
+import type { LedgerKind } from './ledger/ports.js';
 
 export interface ExternalChainConfig {
   rpcUrl: string;
@@ -25,6 +27,8 @@ export interface NodeConfig {
   orgId: string;
   /** Dev mode generates keys and registers a dev client; production refuses to. */
   dev: boolean;
+  /** Which ledger implementation the ports come from (CHAIN_KIND); the factory map in gateway/ledger/factory.ts. */
+  chainKind: LedgerKind;
   /** null: start the embedded dev chain. */
   chain: ExternalChainConfig | null;
   /** Embedded chain only: the port of its filtered RPC endpoint (0 picks a free one). */
@@ -163,6 +167,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
   const host = env.HOST ?? '127.0.0.1';
   const dataDirRaw = env.DATA_DIR ?? './data';
   const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+  const chainKind = ledgerKind(env);
   const chain = externalChain(env);
   const dev = (env.CARELEDGER_MODE ?? (chain ? 'production' : 'dev')) === 'dev';
   if (env.CARELEDGER_MODE && !['dev', 'production'].includes(env.CARELEDGER_MODE)) {
@@ -181,6 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
     publicUrl,
     orgId,
     dev,
+    chainKind,
     chain,
     embeddedChainPort: integer(env, 'EMBEDDED_CHAIN_PORT', 0, 0, 65535),
     chainTimeoutMs: integer(env, 'CHAIN_TIMEOUT_MS', 10_000, 100, 300_000),
@@ -240,7 +246,7 @@ export function requestLimits(env: Env): RequestLimits {
   return limits;
 }
 
-export function adaptersConfig(env: Env, orgId: string, cwd: string): AdaptersConfig {
+function adaptersConfig(env: Env, orgId: string, cwd: string): AdaptersConfig {
   const ehrAuth = ehrAuthConfig(env, cwd);
   const restSync = restSyncConfig(env);
   return {
@@ -390,6 +396,15 @@ function httpUrl(env: Env, name: string): string {
   const value = env[name]!;
   if (!/^https?:\/\/[^\s]+$/.test(value)) throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
   return value;
+}
+
+function ledgerKind(env: Env): LedgerKind {
+  try {
+    return parseLedgerKind(env.CHAIN_KIND || 'evm', 'CHAIN_KIND');
+  } catch (error) {
+    if (error instanceof LedgerKindError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 function externalChain(env: Env): ExternalChainConfig | null {

@@ -1,13 +1,16 @@
 // Where the cohort commands find the chain: --consortium FILE (the local consortium's
 // consortium.json), else CHAIN_RPC_URL + CHAIN_ID + CHAIN_CONTRACTS (as a node is configured),
 // else $DATA_DIR/dev.json (a node's data dir), else $DATA_DIR/../consortium.json (the
-// researcher's data dir inside a local consortium).
+// researcher's data dir inside a local consortium). Files written before they named their ledger
+// kind are EVM chains.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Hex } from '../ledger/ports.js';
+import { parseLedgerKind } from '../ledger/ledger-kind.js';
+import type { CohortPort, Hex, LedgerClient, LedgerKind } from '../ledger/ports.js';
 
 export interface ChainTarget {
+  kind: LedgerKind;
   rpcUrl: string;
   chainId: number;
   contracts: Record<string, Hex>;
@@ -17,7 +20,12 @@ export function chainTarget(options: { consortium?: string; dataDir?: string } =
   if (options.consortium) return fromFile(options.consortium);
   const env = process.env;
   if (env.CHAIN_RPC_URL && env.CHAIN_CONTRACTS) {
-    return { rpcUrl: env.CHAIN_RPC_URL, chainId: Number(env.CHAIN_ID ?? 0), contracts: JSON.parse(env.CHAIN_CONTRACTS) as Record<string, Hex> };
+    return {
+      kind: parseLedgerKind(env.CHAIN_KIND || 'evm', 'CHAIN_KIND'),
+      rpcUrl: env.CHAIN_RPC_URL,
+      chainId: Number(env.CHAIN_ID ?? 0),
+      contracts: JSON.parse(env.CHAIN_CONTRACTS) as Record<string, Hex>,
+    };
   }
   const dataDir = resolve(options.dataDir ?? env.DATA_DIR ?? './data');
   for (const candidate of [join(dataDir, 'dev.json'), join(dirname(dataDir), 'consortium.json')]) {
@@ -27,14 +35,14 @@ export function chainTarget(options: { consortium?: string; dataDir?: string } =
 }
 
 function fromFile(path: string): ChainTarget {
-  const file = JSON.parse(readFileSync(path, 'utf8')) as { rpcUrl?: string; chainId?: number; contracts?: Record<string, Hex> };
+  const file = JSON.parse(readFileSync(path, 'utf8')) as { ledger?: unknown; rpcUrl?: string; chainId?: number; contracts?: Record<string, Hex> };
+  const kind = parseLedgerKind(file.ledger ?? 'evm', `the ledger of ${path}`);
   if (!file.rpcUrl || !file.chainId || !file.contracts) throw new Error(`${path} does not describe a chain (rpcUrl, chainId, contracts)`);
-  return { rpcUrl: file.rpcUrl, chainId: file.chainId, contracts: file.contracts };
+  return { kind, rpcUrl: file.rpcUrl, chainId: file.chainId, contracts: file.contracts };
 }
 
-/** The CohortRegistry address of a target, or a clear error when the chain predates it. */
-export function cohortRegistryOf(target: ChainTarget): Hex {
-  const address = target.contracts.CohortRegistry;
-  if (!address) throw new Error('the chain has no CohortRegistry: redeploy the consortium (network/deploy.ts adds it on restart)');
-  return address;
+/** The chain's cohort port, or a clear error when the chain predates CohortRegistry. */
+export function cohortsOf(ledger: LedgerClient): CohortPort {
+  if (!ledger.cohorts) throw new Error('the chain has no CohortRegistry: redeploy the consortium (network/deploy.ts adds it on restart)');
+  return ledger.cohorts;
 }

@@ -1,19 +1,26 @@
 // The node's chain: the embedded dev chain (anvil, started here, contracts deployed once with
 // this node as the bootstrap hospital) or an existing network named by configuration (Besu in
-// production, or the local consortium's shared chain). Both end in the same EVM ports.
+// production, or the local consortium's shared chain). Both end in the ports of the ledger kind
+// CHAIN_KIND names, connected through the factory.
 
-import type { Wallet } from 'ethers';
 import { join } from 'node:path';
 import { deployConsortium } from '../../network/deploy.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../network/embedded-chain.js';
 import type { NodeConfig } from '../config.js';
 import type { AnchorLookup } from '../receipts/verify.js';
 import { ChainProbe, DEFAULT_PROBE_TIMEOUT_MS } from './chain-probe.js';
-import { connectEvmLedger } from './evm/connect.js';
-import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, MemberPort, VerifierChainReader } from './ports.js';
+import { connectLedger } from './factory.js';
+import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, LedgerDescriptor, MemberPort, VerifierChainReader } from './ports.js';
+
+/** The node's member key: what it signs its anchors and other transactions with. */
+export interface MemberSigner {
+  /** secp256k1 private key, 0x-hex. */
+  privateKey: string;
+  address: string;
+}
 
 export interface ChainConnection {
-  descriptor: ChainDescriptor;
+  descriptor: LedgerDescriptor;
   memberId: Hex;
   anchors: AnchorPort;
   members: MemberPort;
@@ -31,7 +38,7 @@ export interface ChainConnection {
   close(): Promise<void>;
 }
 
-export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<ChainConnection> {
+export async function connectChain(config: NodeConfig, signer: MemberSigner): Promise<ChainConnection> {
   let embedded: EmbeddedChain | null = null;
   let descriptor: ChainDescriptor;
   if (config.chain) {
@@ -45,7 +52,7 @@ export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<
         rpcUrl: embedded.rpcUrl,
         chainId: embedded.chainId,
         deployerKey: embedded.accounts[0]!.privateKey,
-        members: [{ orgId: config.orgId, roles: ['HOSPITAL'], signer: wallet.address as Hex }],
+        members: [{ orgId: config.orgId, roles: ['HOSPITAL'], signer: signer.address as Hex }],
         dataDir: chainDir,
       });
       descriptor = { rpcUrl: deployed.rpcUrl, chainId: deployed.chainId, contracts: deployed.contracts };
@@ -56,17 +63,18 @@ export async function connectChain(config: NodeConfig, wallet: Wallet): Promise<
   }
 
   try {
-    const ledger = await connectEvmLedger({
-      kind: 'evm',
+    const ledger = await connectLedger({
+      kind: config.chainKind,
       ...descriptor,
-      privateKey: wallet.privateKey as Hex,
+      privateKey: signer.privateKey as Hex,
       gasPrice: config.chain?.gasPrice ?? 0n,
       requestTimeoutMs: config.chainTimeoutMs,
+      ...(embedded ? { ipcPath: embedded.ipcPath } : {}),
     });
     const probe = new ChainProbe(() => ledger.blockNumber(), { timeoutMs: Math.min(DEFAULT_PROBE_TIMEOUT_MS, config.chainTimeoutMs) });
     probe.start();
     return {
-      descriptor,
+      descriptor: { kind: config.chainKind, ...descriptor },
       memberId: ledger.anchors.memberId,
       anchors: ledger.anchors,
       members: ledger.members,

@@ -15,7 +15,7 @@ export interface ChainProbeOptions {
   timeoutMs?: number;
 }
 
-export const DEFAULT_PROBE_INTERVAL_MS = 2_000;
+const DEFAULT_PROBE_INTERVAL_MS = 2_000;
 export const DEFAULT_PROBE_TIMEOUT_MS = 3_000;
 
 export class ChainProbe {

@@ -1,24 +1,32 @@
-// Picks the ledger implementation from configuration, firefly-style: one connector per chain kind.
-// Adding a chain means adding its config type to LedgerConfig and its connector to the map.
+// Picks the ledger implementation from configuration, firefly-style: one entry per chain kind,
+// in production (connectChain) as in tests. Adding a chain means adding its kind to LEDGER_KINDS
+// (ports.ts), its config type to LedgerConfig and its entry to the map; nothing outside
+// gateway/ledger names an implementation.
 import { type EvmLedgerConfig, connectEvmLedger } from './evm/connect.js';
-import type { AnchorPort, MemberPort } from './ports.js';
+import { type EvmClientOptions, type EvmClientTarget, openEvmClient } from './evm/open-client.js';
+import type { Ledger, LedgerClient, LedgerKind } from './ports.js';
 
 export type LedgerConfig = EvmLedgerConfig;
-export type LedgerKind = LedgerConfig['kind'];
+export type LedgerClientTarget = EvmClientTarget;
+export type LedgerClientOptions = EvmClientOptions;
 
-export interface Ledger {
-  anchors: AnchorPort;
-  members: MemberPort;
-  close(): Promise<void>;
+interface LedgerImplementation<K extends LedgerKind> {
+  /** A node's ledger, signing as its member key; refuses a key that is not a member's signer. */
+  connect(config: Extract<LedgerConfig, { kind: K }>): Promise<Ledger>;
+  /** The command line's reads (and its signed calls when given a key), without a membership check. */
+  open(target: Extract<LedgerClientTarget, { kind: K }>, options?: LedgerClientOptions): Promise<LedgerClient>;
 }
 
-type Connector<K extends LedgerKind> = (config: Extract<LedgerConfig, { kind: K }>) => Promise<Ledger>;
-
-const connectors: { [K in LedgerKind]: Connector<K> } = {
-  evm: connectEvmLedger,
+const implementations: { [K in LedgerKind]: LedgerImplementation<K> } = {
+  evm: { connect: connectEvmLedger, open: openEvmClient },
 };
 
 export function connectLedger<K extends LedgerKind>(config: Extract<LedgerConfig, { kind: K }>): Promise<Ledger> {
-  const connect: Connector<K> = connectors[config.kind];
-  return connect(config);
+  const implementation: LedgerImplementation<K> = implementations[config.kind];
+  return implementation.connect(config);
+}
+
+export function openLedgerClient<K extends LedgerKind>(target: Extract<LedgerClientTarget, { kind: K }>, options?: LedgerClientOptions): Promise<LedgerClient> {
+  const implementation: LedgerImplementation<K> = implementations[target.kind];
+  return implementation.open(target, options);
 }

@@ -5,6 +5,13 @@
 /** Hex strings are 0x-prefixed and lower case; roots are 32 bytes. */
 export type Hex = `0x${string}`;
 
+/**
+ * The ledger kinds this node can run on, each one entry of the factory map
+ * (gateway/ledger/factory.ts). Fabric joins the list when its implementation of the ports does.
+ */
+export const LEDGER_KINDS = ['evm'] as const;
+export type LedgerKind = (typeof LEDGER_KINDS)[number];
+
 export const MemberRole = {
   HOSPITAL: 1,
   PAYER: 2,
@@ -64,6 +71,10 @@ export interface AnchorPort {
 export interface MemberPort {
   getMember(signer: Hex): Promise<(Member & { memberId: Hex }) | null>;
   hasRole(signer: Hex, role: MemberRoleName): Promise<boolean>;
+  /** The member as the registry holds it now, null when `memberId` was never registered. */
+  getMemberById(memberId: Hex): Promise<Member | null>;
+  /** Every member ever registered (removed ones too, inactive), in registration order. */
+  listMembers(): Promise<(Member & { memberId: Hex })[]>;
 }
 
 /** A change to one member, as ConsortiumRegistry's events record it. */
@@ -110,7 +121,7 @@ export interface VerifierChainReader {
   anchorPosition(anchor: AnchorRecord): Promise<ChainPosition>;
 }
 
-/** What a configured node needs to reach its chain. */
+/** What a configured node needs to reach an EVM chain. */
 export interface ChainDescriptor {
   rpcUrl: string;
   chainId: number;
@@ -120,6 +131,12 @@ export interface ChainDescriptor {
     [name: string]: Hex;
   };
 }
+
+/**
+ * A ledger as configuration, dev.json and the CLI name it: its kind first, then what that kind
+ * needs (for EVM the RPC endpoint, chain id and registry addresses).
+ */
+export type LedgerDescriptor = { kind: 'evm' } & ChainDescriptor;
 
 /** The terms ConsentRegistry records, with the clear string lists reduced to their EIP-712 hashes. */
 export interface ConsentTermsInput {
@@ -303,4 +320,40 @@ export interface CohortPort {
   latestBlock(): Promise<number>;
   /** The registry's events in blocks [fromBlock, toBlock], in chain order. */
   events(fromBlock: number, toBlock: number): Promise<CohortChainEvent[]>;
+}
+
+/** The anchor reads a verifier makes: any member's anchors, no submissions. */
+export type AnchorReader = Pick<AnchorPort, 'latestSequence' | 'getAnchor' | 'findByRoot'>;
+
+/** A node's ledger: every port, signing as the node's member key. What the factory connects. */
+export interface Ledger {
+  anchors: AnchorPort;
+  members: MemberPort;
+  /** null when the configuration names no ConsentRegistry. */
+  consents: ConsentPort | null;
+  /** null when the configuration names no CohortRegistry. */
+  cohorts: CohortPort | null;
+  /** What $verify-anchor reads besides anchors: chain identity and the registry's history. */
+  verifier: VerifierChainReader;
+  /** The chain's latest block number, straight from the node (no cache); for liveness probes. */
+  blockNumber(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * The ledger as the command line reaches it (a payer's verify, a researcher's cohort query, a
+ * trust export): no registration check, since a payer holds no member key. Ports that send
+ * transactions sign with the key the client was opened with and refuse without one.
+ */
+export interface LedgerClient {
+  /** Anchors in the AnchorRegistry at `registry`: verifiers pass the pinned one, never the receipt's. */
+  anchorsAt(registry: Hex): AnchorReader;
+  /** null when the target names no ConsortiumRegistry. */
+  members: MemberPort | null;
+  /** null when the target names no CohortRegistry. */
+  cohorts: CohortPort | null;
+  verifier: VerifierChainReader;
+  /** Timestamp (seconds since the epoch) of the latest block: the chain's clock for deadlines. */
+  latestBlockTime(): Promise<number>;
+  close(): Promise<void>;
 }

@@ -57,7 +57,7 @@ describe('parseReceipt', () => {
   });
 
   it.each([
-    [{ ...valid, format: 'careledger-receipt/2' }, /\$\.format must be "careledger-receipt\/1"/],
+    [{ ...valid, format: 'careledger-receipt/3' }, /\$\.format must be "careledger-receipt\/1"/],
     [{ ...valid, canonicalization: '' }, /\$\.canonicalization must be a non-empty string/],
     [{ ...valid, resource: { type: 'Patient', id: 'p/1', versionId: '1' } }, /\$\.resource\.id must be a FHIR id/],
     [{ ...valid, resource: { type: 'patient', id: 'p', versionId: '1' } }, /\$\.resource\.type must be a FHIR resource type/],
@@ -91,5 +91,29 @@ describe('parseReceipt', () => {
 
   it('prints block times as UTC with second precision', () => {
     expect(isoFromUnixSeconds(1740816005)).toBe('2025-03-01T08:00:05Z');
+  });
+});
+
+describe('receipt format versions', () => {
+  const current = { ...valid, format: 'careledger-receipt/2', anchor: { kind: 'evm', ...valid.anchor } } as Receipt;
+
+  it('reads the current format with the ledger kind first in the anchor block', () => {
+    const parsed = parseReceipt(JSON.stringify(current));
+    expect(parsed).toEqual(current);
+    expect(Object.keys(parsed.anchor)[0]).toBe('kind');
+  });
+
+  it('reads a careledger-receipt/1 receipt as it was issued, without adding a kind', () => {
+    const parsed = parseReceipt(valid);
+    expect(parsed.format).toBe('careledger-receipt/1');
+    expect('kind' in parsed.anchor).toBe(false);
+  });
+
+  it.each([
+    [{ ...current, anchor: valid.anchor }, /\$\.anchor\.kind is missing/],
+    [{ ...current, anchor: { ...current.anchor, kind: 'fabric' } }, /\$\.anchor\.kind must be "evm"/],
+    [{ ...valid, anchor: { kind: 'evm', ...valid.anchor } }, /\$\.anchor\.kind is not a receipt field/],
+  ])('rejects %j', (bad, message) => {
+    expect(problem(bad)).toMatch(message);
   });
 });

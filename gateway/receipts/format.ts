@@ -4,7 +4,10 @@
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import type { Hex } from '../ledger/ports.js';
 
-export const RECEIPT_FORMAT = 'careledger-receipt/1';
+/** What the node issues: the anchor block names its ledger kind first. */
+export const RECEIPT_FORMAT = 'careledger-receipt/2';
+/** Receipts issued before the ledger kind was written down; their anchors are all EVM. Still read. */
+export const RECEIPT_FORMAT_V1 = 'careledger-receipt/1';
 
 /** The version this receipt is about, as `Type/id/_history/versionId`. */
 export interface ReceiptResourceRef {
@@ -15,6 +18,8 @@ export interface ReceiptResourceRef {
 
 /** Where and when the batch root was written; mirrors AnchorRecord in JSON-safe types. */
 export interface ReceiptAnchor {
+  /** The ledger kind, first in the block; absent in careledger-receipt/1, whose anchors are EVM. */
+  kind?: 'evm';
   /** bytes32 member id = keccak256(UTF-8 org id). */
   member: Hex;
   /** 20-byte address that sent the anchoring transaction. */
@@ -35,7 +40,7 @@ export interface ReceiptAnchor {
 }
 
 export interface Receipt {
-  format: typeof RECEIPT_FORMAT;
+  format: typeof RECEIPT_FORMAT | typeof RECEIPT_FORMAT_V1;
   canonicalization: string;
   resource: ReceiptResourceRef;
   digest: Hex;
@@ -80,7 +85,7 @@ const RECEIPT_KEYS = [
   'anchor',
 ] as const;
 const RESOURCE_KEYS = ['type', 'id', 'versionId'] as const;
-const ANCHOR_KEYS = [
+const ANCHOR_KEYS_V1 = [
   'member',
   'submitter',
   'sequence',
@@ -93,6 +98,7 @@ const ANCHOR_KEYS = [
   'blockTime',
   'blockTimestamp',
 ] as const;
+const ANCHOR_KEYS = ['kind', ...ANCHOR_KEYS_V1] as const;
 
 /** The ISO form receipts use for a unix time: UTC, second precision. */
 export function isoFromUnixSeconds(seconds: number): string {
@@ -153,7 +159,8 @@ export function parseReceipt(json: unknown): Receipt {
     }
   }
   const r = record(value, '$', RECEIPT_KEYS);
-  if (r.format !== RECEIPT_FORMAT) fail('$.format', `must be "${RECEIPT_FORMAT}"`);
+  if (r.format !== RECEIPT_FORMAT && r.format !== RECEIPT_FORMAT_V1) fail('$.format', `must be "${RECEIPT_FORMAT_V1}" or "${RECEIPT_FORMAT}"`);
+  const format = r.format;
   if (typeof r.canonicalization !== 'string' || r.canonicalization.length === 0) {
     fail('$.canonicalization', 'must be a non-empty string');
   }
@@ -171,7 +178,9 @@ export function parseReceipt(json: unknown): Receipt {
   if (r.auditPath.length > MAX_PATH) fail('$.auditPath', `must have at most ${MAX_PATH} hashes`);
   const auditPath = r.auditPath.map((h: unknown, i: number) => hash(h, `$.auditPath[${i}]`));
 
-  const a = record(r.anchor, '$.anchor', ANCHOR_KEYS);
+  const a = record(r.anchor, '$.anchor', format === RECEIPT_FORMAT ? ANCHOR_KEYS : ANCHOR_KEYS_V1);
+  // Only EVM anchors are verifiable so far; docs/receipts.md names the fields a Fabric anchor will carry.
+  if (format === RECEIPT_FORMAT && a.kind !== 'evm') fail('$.anchor.kind', 'must be "evm" (the only ledger kind this verifier reads)');
   const sequence = text(a.sequence, '$.anchor.sequence', SEQUENCE, 'a decimal uint64 >= 1 without leading zeros');
   if (BigInt(sequence) > UINT64_MAX) fail('$.anchor.sequence', 'must fit in uint64');
   const blockTimestamp = integer(a.blockTimestamp, '$.anchor.blockTimestamp', 0, MAX_TIMESTAMP);
@@ -179,7 +188,7 @@ export function parseReceipt(json: unknown): Receipt {
   if (blockTime !== isoFromUnixSeconds(blockTimestamp)) {
     fail('$.anchor.blockTime', `must be the same instant as blockTimestamp (${isoFromUnixSeconds(blockTimestamp)})`);
   }
-  const anchor: ReceiptAnchor = {
+  const fields: ReceiptAnchor = {
     member: hash(a.member, '$.anchor.member'),
     submitter: address(a.submitter, '$.anchor.submitter'),
     sequence,
@@ -192,9 +201,11 @@ export function parseReceipt(json: unknown): Receipt {
     blockTime,
     blockTimestamp,
   };
+  // careledger-receipt/1 is returned as it was written: no kind added.
+  const anchor: ReceiptAnchor = format === RECEIPT_FORMAT ? { kind: 'evm', ...fields } : fields;
 
   return {
-    format: RECEIPT_FORMAT,
+    format,
     canonicalization: r.canonicalization,
     resource,
     digest: hash(r.digest, '$.digest'),

@@ -53,6 +53,8 @@ export function issueReceipt(version: BatchedVersion, tree: MerkleTree, anchor: 
     auditPath: tree.inclusionProof(version.leafIndex).map(hex),
     root,
     anchor: {
+      // AnchorRecord is what the EVM ports return; a Fabric anchor will carry its own kind.
+      kind: 'evm',
       member: lower(anchor.member),
       submitter: lower(anchor.submitter),
       sequence: anchor.sequence.toString(10),

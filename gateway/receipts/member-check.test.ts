@@ -4,7 +4,7 @@
 import { Contract, id } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { deployConsortium } from '../../network/deploy.js';
-import { useEmbeddedChain } from '../../network/embedded-chain.fixture.js';
+import { useEmbeddedChain } from '../../test/support/chain-fixture.js';
 import { connectEvmLedger } from '../ledger/evm/connect.js';
 import { consortiumRegistryInterface } from '../ledger/evm/contracts.js';
 import { EvmVerifierReader } from '../ledger/evm/verifier-reader.js';

@@ -4,14 +4,15 @@
 // serialization and the fingerprint people compare by phone or letter.
 import { canonicalBytes } from '../crypto/canonical.js';
 import { sha256 } from '../crypto/digest.js';
-import type { Hex } from '../ledger/ports.js';
+import { LedgerKindError, parseLedgerKind } from '../ledger/ledger-kind.js';
+import type { Hex, LedgerKind } from '../ledger/ports.js';
 
 export const TRUST_FORMAT = 'careledger-trust/1';
 
 export interface TrustFile {
   format: typeof TRUST_FORMAT;
-  /** Ledger kind; only EVM chains (Besu, the embedded anvil) so far. */
-  ledger: 'evm';
+  /** Ledger kind, read as CHAIN_KIND is; only EVM chains (Besu, the embedded anvil) so far. */
+  ledger: LedgerKind;
   chainId: number;
   /** Hash of block 0: chain ids are reused (every anvil is 31337), genesis hashes are not. */
   genesisHash: Hex;
@@ -45,6 +46,15 @@ function integer(value: unknown, path: string, min: number): number {
   return value;
 }
 
+function ledgerOf(value: unknown): LedgerKind {
+  try {
+    return parseLedgerKind(value, '$.ledger');
+  } catch (error) {
+    if (error instanceof LedgerKindError) throw new TrustFileError(`Invalid trust file: ${error.message} (format ${TRUST_FORMAT}, see docs/receipts.md section 4.1)`);
+    throw error;
+  }
+}
+
 /** Strict parse of a trust file (JSON text or a parsed value). Throws TrustFileError naming the field. */
 export function parseTrustFile(json: unknown): TrustFile {
   let value = json;
@@ -58,7 +68,7 @@ export function parseTrustFile(json: unknown): TrustFile {
   const t = object(value, '$');
   for (const key of Object.keys(t)) if (!KEYS.includes(key)) fail(`$.${key}`, `is not a trust file field (allowed: ${KEYS.join(', ')})`);
   if (t.format !== TRUST_FORMAT) fail('$.format', `must be "${TRUST_FORMAT}"`);
-  if (t.ledger !== 'evm') fail('$.ledger', 'must be "evm"');
+  const ledger = ledgerOf(t.ledger);
   const chainId = integer(t.chainId, '$.chainId', 1);
   if (typeof t.genesisHash !== 'string' || !HASH_HEX.test(t.genesisHash)) fail('$.genesisHash', 'must be 0x followed by 64 lower-case hex digits');
   const raw = object(t.contracts, '$.contracts');
@@ -75,7 +85,7 @@ export function parseTrustFile(json: unknown): TrustFile {
   }
   return {
     format: TRUST_FORMAT,
-    ledger: 'evm',
+    ledger,
     chainId,
     genesisHash: t.genesisHash as Hex,
     contracts: contracts as TrustFile['contracts'],

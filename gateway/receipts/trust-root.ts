@@ -2,7 +2,7 @@
 // with, checked against the chain a verifier reaches before anything else, and then decides which
 // AnchorRegistry and ConsortiumRegistry every receipt is checked in. Chain reads go through the
 // VerifierChainReader port.
-import type { Hex, VerifierChainReader } from '../ledger/ports.js';
+import type { Hex, LedgerKind, VerifierChainReader } from '../ledger/ports.js';
 import { hospitalMemberCheck } from './member-check.js';
 import { TRUST_FORMAT, parseTrustFile, type TrustFile } from './trust-file.js';
 import { type AnchorLookup, type VerifyResult, verifyReceipt } from './verify.js';
@@ -11,6 +11,8 @@ import { type AnchorLookup, type VerifyResult, verifyReceipt } from './verify.js
 export class TrustMismatchError extends Error {}
 
 export interface ConfiguredChain {
+  /** The trust file pins it too: a verifier reads the anchors through that kind's ports. */
+  kind: LedgerKind;
   /** 0 or absent when the configuration does not say. */
   chainId?: number;
   contracts: Record<string, string>;
@@ -47,7 +49,7 @@ export async function exportTrust(configured: ConfiguredChain, reader: VerifierC
   if (membershipFromBlock === null) throw new TrustMismatchError(`ConsortiumRegistry ${contracts.ConsortiumRegistry} has emitted no event: it is not a deployed consortium`);
   return parseTrustFile({
     format: TRUST_FORMAT,
-    ledger: 'evm',
+    ledger: configured.kind,
     chainId,
     genesisHash,
     contracts,

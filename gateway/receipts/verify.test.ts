@@ -270,6 +270,8 @@ describe('verifyReceipt', () => {
     'auditPath.1': 'inclusion',
     'auditPath.2': 'inclusion',
     root: 'inclusion',
+    // The parser reads only the ledger kinds it knows.
+    'anchor.kind': 'format',
     'anchor.member': 'anchor-exists',
     'anchor.submitter': 'anchor-tx',
     // Sequence 8 exists on chain but holds another root.

@@ -4,7 +4,6 @@
 // its answer transaction and re-verified with snarkjs against the committed verification keys,
 // and its chunk roots are checked against its RecordsCommitted event and rebuilt into its root.
 
-import { Contract, type JsonRpcProvider } from 'ethers';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,12 +13,9 @@ import { trialScopeId } from '../../cohort/trial-scope.js';
 import { loadZkToolkit, releaseZkThreads } from '../../cohort/zk-toolkit.js';
 import { loadNodeKeys } from '../../keys/node-keys.js';
 import { CohortRejectedError } from '../../ledger/cohort-errors.js';
-import { EvmCohortPort } from '../../ledger/evm/cohort-port.js';
-import { consortiumRegistryInterface } from '../../ledger/evm/contracts.js';
-import { createEvmProvider } from '../../ledger/evm/provider.js';
-import { TxSender } from '../../ledger/evm/tx-sender.js';
-import { MemberRole, type Hex } from '../../ledger/ports.js';
-import { chainTarget, cohortRegistryOf, type ChainTarget } from '../chain-target.js';
+import { openLedgerClient } from '../../ledger/factory.js';
+import { MemberRole, type CohortPort, type Hex, type LedgerClient, type MemberPort } from '../../ledger/ports.js';
+import { chainTarget, cohortsOf, type ChainTarget } from '../chain-target.js';
 
 const HELP = `usage: careledger cohort <query|show|register-trial> [options]
 
@@ -41,8 +37,8 @@ Exit 2: usage or configuration error.`;
 
 interface Context {
   target: ChainTarget;
-  provider: JsonRpcProvider;
-  cohorts: EvmCohortPort;
+  ledger: LedgerClient;
+  cohorts: CohortPort;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -67,11 +63,11 @@ export async function run(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const target = chainTarget({ consortium: values.consortium });
-  const provider = createEvmProvider({ rpcUrl: target.rpcUrl, chainId: target.chainId, pollingIntervalMs: 250 });
+  const signing = sub !== 'show';
+  const ledger = await openLedgerClient(target, { pollingIntervalMs: 250, ...(signing ? { privateKey: memberKey() } : {}) });
   try {
-    const signing = sub !== 'show';
-    const cohorts = new EvmCohortPort(cohortRegistryOf(target), target.chainId, provider, signing ? senderFor(provider, target.chainId) : null);
-    const context = { target, provider, cohorts };
+    const cohorts = cohortsOf(ledger);
+    const context = { target, ledger, cohorts };
     if (sub === 'show') {
       if (!values.query || !/^[1-9][0-9]*$/.test(values.query)) return usage('--query ID is required');
       return await report(context, BigInt(values.query), values.json);
@@ -90,8 +86,7 @@ export async function run(argv: string[]): Promise<number> {
     const floor = await cohorts.minCellSizeFloor();
     const minCellSize = values['min-cell'] ? Number(values['min-cell']) : Math.max(10, floor);
     if (!Number.isInteger(minCellSize) || minCellSize < 1) return usage('--min-cell must be a positive integer');
-    const block = await provider.getBlock('latest');
-    const deadline = (block?.timestamp ?? Math.floor(Date.now() / 1000)) + Number(values['deadline-minutes']) * 60;
+    const deadline = (await ledger.latestBlockTime()) + Number(values['deadline-minutes']) * 60;
     const query = await cohorts.postQuery(hash, minCellSize, deadline, JSON.stringify(criteria));
     if (!values.json) {
       console.log(`query ${query.queryId} posted: criteria hash ${hash}, minimum cell size ${minCellSize}, deadline ${new Date(deadline * 1000).toISOString()}, tx ${query.txHash}`);
@@ -113,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    provider.destroy();
+    await ledger.close();
     await releaseZkThreads();
   }
 }
@@ -146,37 +141,36 @@ async function report(context: Context, queryId: bigint, json: boolean): Promise
 }
 
 async function orgIds(context: Context, results: QueryResults): Promise<Map<Hex, string>> {
-  const registry = new Contract(context.target.contracts.ConsortiumRegistry!, consortiumRegistryInterface, context.provider);
+  const members = membersOf(context);
   const names = new Map<Hex, string>();
   for (const answer of results.answers) {
-    const member = (await registry.getFunction('getMember')(answer.member)) as { orgId: string };
-    names.set(answer.member, member.orgId);
+    const member = await members.getMemberById(answer.member);
+    if (member) names.set(answer.member, member.orgId);
   }
   return names;
 }
 
 /** Active HOSPITAL members: the answers a query waits for. */
 async function hospitalCount(context: Context): Promise<number> {
-  const registry = new Contract(context.target.contracts.ConsortiumRegistry!, consortiumRegistryInterface, context.provider);
-  const count = Number(await registry.getFunction('memberCount')());
-  let hospitals = 0;
-  for (let i = 0; i < count; i++) {
-    const member = (await registry.getFunction('getMember')(await registry.getFunction('memberIdAt')(i))) as { roles: bigint; active: boolean };
-    if (member.active && (Number(member.roles) & MemberRole.HOSPITAL) !== 0) hospitals++;
-  }
-  return hospitals;
+  const members = await membersOf(context).listMembers();
+  return members.filter((member) => member.active && (member.roles & MemberRole.HOSPITAL) !== 0).length;
 }
 
-function senderFor(provider: JsonRpcProvider, chainId: number): TxSender {
-  const dataDir = resolve(process.env.DATA_DIR ?? './data');
+function membersOf(context: Context): MemberPort {
+  if (!context.ledger.members) throw new Error(`the chain description of ${context.target.rpcUrl} names no ConsortiumRegistry`);
+  return context.ledger.members;
+}
+
+/** The member key of $DATA_DIR: the researcher posts queries, a member registers trials. */
+function memberKey(): string {
   const keys = loadNodeKeys({
-    dataDir,
+    dataDir: resolve(process.env.DATA_DIR ?? './data'),
     memberPrivateKey: process.env.CARELEDGER_MEMBER_KEY,
     keystorePassword: process.env.CARELEDGER_KEYSTORE_PASSWORD,
     masterKeyHex: process.env.CARELEDGER_MASTER_KEY,
     allowGenerate: false,
   });
-  return new TxSender(keys.memberWallet.connect(provider), provider, chainId, { gasPrice: 0n, confirmTimeoutMs: 60_000 });
+  return keys.memberWallet.privateKey;
 }
 
 function usage(message: string): number {

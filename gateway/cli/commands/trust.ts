@@ -4,8 +4,7 @@
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createEvmProvider } from '../../ledger/evm/provider.js';
-import { EvmVerifierReader } from '../../ledger/evm/verifier-reader.js';
+import { openLedgerClient } from '../../ledger/factory.js';
 import { TrustFileError, parseTrustFile, serializeTrustFile, trustFingerprint, type TrustFile } from '../../receipts/trust-file.js';
 import { TrustMismatchError, exportTrust } from '../../receipts/trust-root.js';
 import { localChain, noLocalChainReason } from '../local-chain.js';
@@ -48,12 +47,12 @@ async function exportCommand(argv: string[]): Promise<number> {
     console.error(`careledger trust export: ${noLocalChainReason()}; run it where a member node's DATA_DIR is`);
     return 2;
   }
-  const provider = createEvmProvider({ rpcUrl: values.rpc ?? local.rpcUrl, chainId: local.chainId });
+  const ledger = await openLedgerClient({ ...local, rpcUrl: values.rpc ?? local.rpcUrl });
   let trust: TrustFile;
   try {
-    trust = await exportTrust(local, new EvmVerifierReader(provider), values.name);
+    trust = await exportTrust(local, ledger.verifier, values.name);
   } finally {
-    provider.destroy();
+    await ledger.close();
   }
   writeFileSync(`${values.out}.tmp`, serializeTrustFile(trust));
   renameSync(`${values.out}.tmp`, values.out);

@@ -12,10 +12,8 @@ import { toProofCalldata } from '../../cohort/proof-calldata.js';
 import { loadZkToolkit, releaseZkThreads } from '../../cohort/zk-toolkit.js';
 import { loadNodeKeys } from '../../keys/node-keys.js';
 import { CohortRejectedError } from '../../ledger/cohort-errors.js';
-import { EvmCohortPort } from '../../ledger/evm/cohort-port.js';
-import { createEvmProvider } from '../../ledger/evm/provider.js';
-import { TxSender } from '../../ledger/evm/tx-sender.js';
-import { chainTarget, cohortRegistryOf } from '../chain-target.js';
+import { openLedgerClient } from '../../ledger/factory.js';
+import { chainTarget, cohortsOf } from '../chain-target.js';
 
 const HELP = `usage: careledger verify-eligibility --proof FILE [--accept] [--consortium FILE]
 
@@ -42,20 +40,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   const document = JSON.parse(readFileSync(values.proof, 'utf8')) as EligibilityProofDocument;
   const target = chainTarget({ consortium: values.consortium });
-  const provider = createEvmProvider({ rpcUrl: target.rpcUrl, chainId: target.chainId, pollingIntervalMs: 250 });
-  try {
-    let sender: TxSender | null = null;
-    if (values.accept) {
-      const keys = loadNodeKeys({
+  // Only --accept signs: checking a proof needs no key.
+  const privateKey = values.accept
+    ? loadNodeKeys({
         dataDir: resolve(process.env.DATA_DIR ?? './data'),
         memberPrivateKey: process.env.CARELEDGER_MEMBER_KEY,
         keystorePassword: process.env.CARELEDGER_KEYSTORE_PASSWORD,
         masterKeyHex: process.env.CARELEDGER_MASTER_KEY,
         allowGenerate: false,
-      });
-      sender = new TxSender(keys.memberWallet.connect(provider), provider, target.chainId, { gasPrice: 0n, confirmTimeoutMs: 60_000 });
-    }
-    const cohorts = new EvmCohortPort(cohortRegistryOf(target), target.chainId, provider, sender);
+      }).memberWallet.privateKey
+    : undefined;
+  const ledger = await openLedgerClient(target, { pollingIntervalMs: 250, ...(privateKey ? { privateKey } : {}) });
+  try {
+    const cohorts = cohortsOf(ledger);
     const check = await checkEligibility(cohorts, await loadZkToolkit(), document);
     if (!check.ok) {
       console.log(`invalid: ${check.reason}`);
@@ -75,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    provider.destroy();
+    await ledger.close();
     await releaseZkThreads();
   }
 }

@@ -6,9 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { EvmAnchorPort } from '../../ledger/evm/anchor-port.js';
-import { createEvmProvider } from '../../ledger/evm/provider.js';
-import { EvmVerifierReader } from '../../ledger/evm/verifier-reader.js';
+import { openLedgerClient } from '../../ledger/factory.js';
 import type { FhirResource } from '../../store/service.js';
 import { parseReceipt, type Receipt } from '../../receipts/format.js';
 import { provenanceMismatch, receiptJsonFromProvenance } from '../../receipts/provenance.js';
@@ -88,18 +86,22 @@ async function verify(argv: string[]): Promise<number> {
   const rpcUrl = values.rpc || process.env.CHAIN_RPC_URL || local?.rpcUrl;
   if (!rpcUrl) throw new CannotVerify('no chain to read: pass --rpc URL (a node of the consortium chain)');
 
-  const provider = createEvmProvider({ rpcUrl, chainId: pinnedFile?.chainId ?? local!.chainId });
+  let trust: TrustFile;
   try {
-    const reader = new EvmVerifierReader(provider);
-    let trust: TrustFile;
+    trust = pinnedFile ?? (await localTrust(local!));
+  } catch (error) {
+    throw unreadable(error, rpcUrl);
+  }
+  // Everything below reads the pinned chain and registries only: none of the receipt's own claims.
+  const ledger = await openLedgerClient({ kind: trust.ledger, rpcUrl, chainId: trust.chainId, contracts: trust.contracts });
+  try {
+    const reader = ledger.verifier;
     try {
-      trust = pinnedFile ?? (await localTrust(local!));
       await checkPinnedChain(trust, reader);
     } catch (error) {
-      if (error instanceof TrustMismatchError) throw error;
-      throw new CannotVerify(`cannot read chain ${rpcUrl}: ${message(error)}`);
+      throw unreadable(error, rpcUrl);
     }
-    const anchors = EvmAnchorPort.reader(trust.contracts.AnchorRegistry, trust.chainId, provider);
+    const anchors = ledger.anchorsAt(trust.contracts.AnchorRegistry);
     let result: VerifyResult;
     try {
       result = await pinnedVerifier(trust, (member, sequence) => anchors.getAnchor(member, sequence), reader)(resource, receipt);
@@ -115,18 +117,18 @@ async function verify(argv: string[]): Promise<number> {
     }
     return result.valid ? 0 : 1;
   } finally {
-    provider.destroy();
+    await ledger.close();
   }
 }
 
 /** What the member node pins, genesis hash included, read through the node's own RPC: a --rpc
  * naming another chain (even with the same id and addresses) then fails checkPinnedChain. */
 async function localTrust(local: ChainTarget): Promise<TrustFile> {
-  const provider = createEvmProvider({ rpcUrl: local.rpcUrl, chainId: local.chainId });
+  const ledger = await openLedgerClient(local);
   try {
-    return await exportTrust(local, new EvmVerifierReader(provider));
+    return await exportTrust(local, ledger.verifier);
   } finally {
-    provider.destroy();
+    await ledger.close();
   }
 }
 
@@ -163,6 +165,11 @@ function readJson(path: string, what: string): unknown {
   } catch (error) {
     throw new CannotVerify(`the ${what} in ${path} is not JSON: ${message(error)}`);
   }
+}
+
+/** A trust mismatch says itself; any other failure to read the chain is "could not verify". */
+function unreadable(error: unknown, rpcUrl: string): Error {
+  return error instanceof TrustMismatchError ? error : new CannotVerify(`cannot read chain ${rpcUrl}: ${message(error)}`);
 }
 
 function message(error: unknown): string {

@@ -4,9 +4,9 @@
 // need two batches.
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomRecords } from '../../../circuits/record-fixtures.js';
+import { randomRecords } from '../../../test/support/cohort-records.js';
 import { deployConsortium } from '../../../network/deploy.js';
-import { useEmbeddedChain } from '../../../network/embedded-chain.fixture.js';
+import { useEmbeddedChain } from '../../../test/support/chain-fixture.js';
 import { auditAnswer } from '../../cohort/answer-audit.js';
 import { AnswerBlindings } from '../../cohort/answer-blindings.js';
 import { answerCohortQuery, type CohortAnswer } from '../../cohort/cohort-query-prover.js';

@@ -39,7 +39,7 @@ const consortiumInterface = new Interface(artifacts.ConsortiumRegistry.abi as In
  * per-transaction cap (EIP-7825) of newer clients. Answers of at most this many chunks go in one
  * postAnswer transaction.
  */
-export const CHUNKS_PER_TRANSACTION = 48;
+const CHUNKS_PER_TRANSACTION = 48;
 
 export interface EvmCohortPortOptions {
   /** Lowered in tests to exercise several transactions with few proofs. */

@@ -1,5 +1,5 @@
 import { Contract, Wallet, ZeroHash } from 'ethers';
-import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, MemberPort, VerifierChainReader } from '../ports.js';
+import type { ChainDescriptor, Hex, Ledger } from '../ports.js';
 import { EvmAnchorPort } from './anchor-port.js';
 import { EvmCohortPort } from './cohort-port.js';
 import { EvmConsentPort } from './consent-port.js';
@@ -20,21 +20,11 @@ export interface EvmLedgerConfig extends ChainDescriptor {
   confirmTimeoutMs?: number;
   /** Deadline for each JSON-RPC round trip; see createEvmProvider. */
   requestTimeoutMs?: number;
+  /** The embedded chain's IPC socket, when this node runs it; see createEvmProvider. */
+  ipcPath?: string;
 }
 
-export interface EvmLedger {
-  anchors: AnchorPort;
-  members: MemberPort;
-  /** null when the configuration names no ConsentRegistry. */
-  consents: ConsentPort | null;
-  /** null when the configuration names no CohortRegistry. */
-  cohorts: CohortPort | null;
-  /** What $verify-anchor reads besides anchors: chain identity and the registry's history. */
-  verifier: VerifierChainReader;
-  /** The chain's latest block number, straight from the node (no cache); for liveness probes. */
-  blockNumber(): Promise<number>;
-  close(): Promise<void>;
-}
+export type EvmLedger = Ledger;
 
 /**
  * Connects to an EVM ledger: checks the node serves the configured chain and that the key is a

@@ -1,7 +1,7 @@
 import { Wallet, ZeroHash, id } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deployConsortium } from '../../../network/deploy.js';
-import { useEmbeddedChain } from '../../../network/embedded-chain.fixture.js';
+import { useEmbeddedChain } from '../../../test/support/chain-fixture.js';
 import { CONSENT_TYPES, REVOCATION_TYPES, type ConsentMessage, consentDigest, contractTerms, typedDomain } from '../../consent/typed-data.js';
 import { ConsentRejectedError } from '../consent-errors.js';
 import type { Hex } from '../ports.js';

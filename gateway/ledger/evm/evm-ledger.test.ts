@@ -1,7 +1,7 @@
 import { Wallet, ZeroAddress, id } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { deployConsortium } from '../../../network/deploy.js';
-import { useEmbeddedChain } from '../../../network/embedded-chain.fixture.js';
+import { useEmbeddedChain } from '../../../test/support/chain-fixture.js';
 import { AnchorNotAuthorizedError } from '../anchor-errors.js';
 import { describeAnchorPort } from '../anchor-port.behaviour.js';
 import { connectLedger } from '../factory.js';

@@ -8,7 +8,7 @@ import { anchorRegistryInterface, consortiumRegistryInterface } from './contract
 import { decodeRevert } from './revert.js';
 
 /** Besu caps eth_getLogs at --rpc-max-logs-range blocks (1000 by default since 22.10.3). */
-export const LOG_WINDOW_BLOCKS = 1000;
+const LOG_WINDOW_BLOCKS = 1000;
 
 /** The ConsortiumRegistry events that change a member; all carry the member id as topic1. */
 export const MEMBERSHIP_EVENTS = ['MemberAdded', 'MemberRemoved', 'RoleGranted', 'RoleRevoked', 'SignerAdded', 'SignerRemoved'] as const;

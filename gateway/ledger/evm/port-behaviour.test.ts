@@ -1,0 +1,69 @@
+// The member, consent and cohort port behaviour suites against the EVM ledger on a real anvil,
+// connected the way a node connects: through the factory, as its member key. One consortium for
+// the file: hospitals A (EMERGENCY too) and B, researcher R and payer C on accounts 1-4.
+import { describe } from 'vitest';
+import { deployConsortium } from '../../../network/deploy.js';
+import { useEmbeddedChain } from '../../../test/support/chain-fixture.js';
+import { memberIdOf } from '../../crypto/digest.js';
+import { describeCohortPort } from '../cohort-port.behaviour.js';
+import { describeConsentPort } from '../consent-port.behaviour.js';
+import { connectLedger } from '../factory.js';
+import { describeMemberPort, type RegisteredMember } from '../member-port.behaviour.js';
+import type { Hex, Ledger } from '../ports.js';
+
+const fixture = useEmbeddedChain();
+const FLOOR = 5;
+const MEMBERS: { orgId: string; roles: RegisteredMember['roles'] }[] = [
+  { orgId: 'hospital-a', roles: ['HOSPITAL', 'EMERGENCY'] },
+  { orgId: 'hospital-b', roles: ['HOSPITAL'] },
+  { orgId: 'research-r', roles: ['RESEARCHER'] },
+  { orgId: 'payer-c', roles: ['PAYER'] },
+];
+
+let deployed: ReturnType<typeof deployConsortium> | undefined;
+function consortium() {
+  const { chain, dataDir } = fixture();
+  deployed ??= deployConsortium({
+    rpcUrl: chain.rpcUrl,
+    chainId: chain.chainId,
+    deployerKey: chain.accounts[0]!.privateKey,
+    dataDir,
+    minCellSizeFloor: FLOOR,
+    members: MEMBERS.map((m, i) => ({ ...m, signer: chain.accounts[i + 1]!.address })),
+  });
+  return deployed;
+}
+
+/** The ledger of member `index` of MEMBERS. */
+async function ledgerOf(index: number): Promise<Ledger> {
+  const { chain } = fixture();
+  return connectLedger({ kind: 'evm', ...(await consortium()), privateKey: chain.accounts[index + 1]!.privateKey, pollingIntervalMs: 50 });
+}
+
+describe('EVM ledger on the embedded anvil chain', () => {
+  describeMemberPort('EVM', async () => {
+    const ledger = await ledgerOf(0);
+    const { chain } = fixture();
+    const members = MEMBERS.map((m, i) => ({ ...m, signer: chain.accounts[i + 1]!.address.toLowerCase() as Hex }));
+    return { port: ledger.members, members, close: ledger.close };
+  });
+
+  describeConsentPort('EVM', async () => {
+    const ledger = await ledgerOf(0);
+    return { port: ledger.consents!, self: memberIdOf('hospital-a'), grantee: memberIdOf('hospital-b'), close: ledger.close };
+  });
+
+  describeCohortPort('EVM', async () => {
+    const [hospital, researcher] = await Promise.all([ledgerOf(1), ledgerOf(2)]);
+    return {
+      hospital: hospital.cohorts!,
+      hospitalMember: memberIdOf('hospital-b'),
+      researcher: researcher.cohorts!,
+      floor: FLOOR,
+      close: async () => {
+        await hospital.close();
+        await researcher.close();
+      },
+    };
+  });
+});
