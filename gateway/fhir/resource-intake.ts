@@ -1,6 +1,8 @@
 // Turns a request body into the R5 resource the service stores: shape checks, then for the R4
-// base validateR4 -> convertR4toR5, then validateR5. Error issues reject with 400 before
-// anything is stored; warning and information issues travel back to the client.
+// base validateR4 -> convertR4toR5, then validateR5 when the options give one. Error issues
+// reject with 400 before anything is stored; warning and information issues travel back to the
+// client. The node gives none: its service is the intake pipeline (intake/pipeline.ts), which
+// validates R5 for every writer, so validating here too would do the same work twice.
 
 import { OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
@@ -39,13 +41,13 @@ function checkShape(body: unknown, expectedType: string): FhirResource {
 export function resourceIntake(
   fhirVersion: 'R5' | 'R4',
   r4: R4Intake,
-  r5Validate: (resource: FhirResource) => OperationOutcomeIssue[],
+  r5Validate: ((resource: FhirResource) => OperationOutcomeIssue[]) | undefined,
 ): PrepareResource {
   if (fhirVersion === 'R5') {
     return async (body, expectedType) => {
       const resource = checkShape(body, expectedType);
       const warnings: OperationOutcomeIssue[] = [];
-      collect(r5Validate(resource), warnings, 'R5 validation');
+      if (r5Validate) collect(r5Validate(resource), warnings, 'R5 validation');
       return { resource, warnings };
     };
   }
@@ -54,7 +56,7 @@ export function resourceIntake(
     collect(await r4.validate(checkShape(body, expectedType)), warnings, 'R4 validation');
     const converted = r4.convert(body as FhirResource);
     collect(converted.issues, warnings, 'R4 to R5 conversion');
-    collect(r5Validate(converted.resource), warnings, 'R5 validation of the converted resource');
+    if (r5Validate) collect(r5Validate(converted.resource), warnings, 'R5 validation of the converted resource');
     return { resource: converted.resource, warnings };
   };
 }

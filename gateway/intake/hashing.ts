@@ -4,7 +4,7 @@
 import { leafHash, newSalt, resourceDigest, versionKey } from '../crypto/digest.js';
 import type { FhirResource } from '../store/service.js';
 
-export interface PreparedContent {
+interface PreparedContent {
   resource: FhirResource;
   digest: Buffer;
 }

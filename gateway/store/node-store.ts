@@ -1,10 +1,13 @@
-// The node's ResourceStore over its database, built the same way by the running node and by the
-// offline CLI commands that write into it (`careledger sync`): same vault, search index, R5
-// validation and known types, so a resource stored by either is indistinguishable.
+// The node's resource service over its database, built the same way by the running node and by
+// the offline CLI commands that write into it (`careledger sync`): the intake pipeline with the
+// R5 validator and known types, in front of the resource store with its vault and search index,
+// so a resource stored by either is indistinguishable.
 
+import { IntakePipeline } from '../intake/pipeline.js';
 import { R5_RESOURCE_TYPES, validateR5 } from '../fhir-support.js';
 import type { Db } from './database.js';
-import { ResourceStore, type ReceiptSource } from './resource-store.js';
+import type { ReceiptSource } from './ports.js';
+import { ResourceStore } from './resource-store.js';
 import { SearchIndexer } from './search-index.js';
 import { Vault } from './vault.js';
 
@@ -13,16 +16,16 @@ export function openNodeStore(options: {
   masterKey: Buffer;
   receipts: ReceiptSource;
   onJournaled?: (count: number) => void;
-}): { store: ResourceStore; vault: Vault } {
+}): { service: IntakePipeline; vault: Vault } {
   const vault = new Vault(options.db, options.masterKey);
-  const store = new ResourceStore({
+  const isKnownType = (type: string) => R5_RESOURCE_TYPES.has(type);
+  const storage = new ResourceStore({
     db: options.db,
     vault,
     indexer: new SearchIndexer(options.masterKey),
-    validate: validateR5,
-    isKnownType: (type) => R5_RESOURCE_TYPES.has(type),
+    isKnownType,
     receipts: options.receipts,
     ...(options.onJournaled ? { onJournaled: options.onJournaled } : {}),
   });
-  return { store, vault };
+  return { service: new IntakePipeline({ store: storage, validate: validateR5, isKnownType }), vault };
 }

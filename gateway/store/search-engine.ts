@@ -1,22 +1,15 @@
-// Type-level search over current versions: the common parameters every resource type shares
-// (_id, _lastUpdated) and the indexed reference/identifier parameters. Values joined by a comma
-// are OR; repeated parameters are AND, as FHIR search defines.
+// The search index in SQLite and type-level search over current versions: the common parameters
+// every resource type shares (_id, _lastUpdated) and the indexed reference/identifier parameters.
+// Values joined by a comma are OR; repeated parameters are AND, as FHIR search defines.
 
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import type { Db } from './database.js';
-import type { SearchIndexer } from './search-index.js';
+import type { SearchIndexStore, SearchPage } from './ports.js';
+import type { IndexEntry, SearchIndexer } from './search-index.js';
 import type { SearchParam, SearchQuery } from './service.js';
-
-/** Parameters answered by the store, for the CapabilityStatement and for lenient handling. */
-export const SUPPORTED_SEARCH_PARAMS = ['_id', '_lastUpdated', '_sort', 'identifier', 'patient', 'subject', 'target', 'encounter'];
 
 const INDEXED_PARAMS = new Set(['identifier', 'patient', 'subject', 'target', 'encounter']);
 const MAX_OR_VALUES = 100;
-
-export interface SearchPage {
-  total: number;
-  ids: Array<{ id: string; versionId: number }>;
-}
 
 interface CompiledQuery {
   where: string;
@@ -24,11 +17,22 @@ interface CompiledQuery {
   order: string;
 }
 
-export class SearchEngine {
+export class SearchEngine implements SearchIndexStore {
+  private readonly clearIndex;
+  private readonly insertIndex;
+
   constructor(
     private readonly db: Db,
     private readonly indexer: SearchIndexer,
-  ) {}
+  ) {
+    this.clearIndex = db.prepare('DELETE FROM search_index WHERE type = ? AND id = ?');
+    this.insertIndex = db.prepare('INSERT INTO search_index (type, id, param, value) VALUES (?, ?, ?, ?)');
+  }
+
+  replace(type: string, id: string, entries: readonly IndexEntry[], hadEarlierVersion: boolean): void {
+    if (hadEarlierVersion) this.clearIndex.run(type, id);
+    for (const entry of entries) this.insertIndex.run(type, id, entry.param, entry.value);
+  }
 
   find(query: SearchQuery): SearchPage {
     const compiled = this.compile(query.type, query.params);

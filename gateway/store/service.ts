@@ -1,6 +1,7 @@
-// The resource service: what the FHIR HTTP layer and every EHR adapter call. It owns validation
-// of R5 content, canonicalization, the durable journal, the vault and the search index; the
-// HTTP layer owns parsing, R4 conversion, headers and Bundles. Failures are thrown as
+// The resource service: what the FHIR HTTP layer and the capabilities call. The intake pipeline
+// implements it (intake/pipeline.ts: R5 validation, canonicalization, digest) in front of the
+// resource store (store/resource-store.ts: journal, vault, versions, search index); the HTTP
+// layer owns parsing, R4 conversion, headers and Bundles. Failures are thrown as
 // OperationOutcomeError (from @medplum/core) so any layer can turn them into a response.
 
 /** An R5 resource as JSON. Medplum's types are R4, so the node keeps R5 content loosely typed. */

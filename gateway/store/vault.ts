@@ -8,6 +8,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { OperationOutcomeError, gone } from '@medplum/core';
 import { randomBytesPooled } from '../crypto/random-pool.js';
 import type { Db } from './database.js';
+import type { SealingVault } from './ports.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -15,7 +16,7 @@ const TAG_BYTES = 16;
 /** The compartment for resources that belong to no patient (Organization, Practitioner...). */
 export const NODE_COMPARTMENT = 'node';
 
-export class Vault {
+export class Vault implements SealingVault {
   private readonly keys = new Map<string, Buffer>();
   private readonly selectKey;
   private readonly insertKey;
