@@ -5,8 +5,7 @@
 // (Kafka still connecting) wait as numbers and are delivered to the first subscriber.
 
 import type { Receipt } from '../receipts/format.js';
-import type { Db } from '../store/database.js';
-import type { ReceiptSource } from '../store/resource-store.js';
+import type { ReceiptService } from './receipt-service.js';
 
 const SLICE = 256;
 
@@ -17,18 +16,11 @@ export class AnchoredReceiptFeed {
   private readonly batches: number[] = [];
   private running: Promise<void> | undefined;
   private closed = false;
-  private readonly statements;
 
   constructor(
-    db: Db,
-    private readonly receipts: Pick<ReceiptSource, 'receipt'>,
+    private readonly receipts: Pick<ReceiptService, 'receipt' | 'batchVersions'>,
     private readonly onError: (error: unknown, batchSeq: number) => void,
-  ) {
-    this.statements = {
-      range: db.prepare('SELECT first_seq, last_seq FROM batches WHERE seq = ?'),
-      versions: db.prepare('SELECT seq, type, id, version_id FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
-    };
-  }
+  ) {}
 
   /** The shape publishReceipts expects: register, get an unsubscribe function back. */
   onReceipt = (listener: ReceiptListener): (() => void) => {
@@ -77,19 +69,17 @@ export class AnchoredReceiptFeed {
   }
 
   private async deliver(batchSeq: number): Promise<void> {
-    const range = this.statements.range.get(batchSeq) as { first_seq: number; last_seq: number } | undefined;
-    if (!range) return;
-    for (let after = range.first_seq - 1; after < range.last_seq && !this.closed; ) {
+    for (let after = 0; !this.closed; ) {
       await new Promise((resolve) => setImmediate(resolve));
-      const rows = this.statements.versions.all(after, range.last_seq, SLICE) as Array<{ seq: number; type: string; id: string; version_id: number }>;
+      const rows = this.receipts.batchVersions(batchSeq, after, SLICE);
       if (rows.length === 0) return;
       for (const row of rows) {
-        const status = this.receipts.receipt(row.type, row.id, String(row.version_id));
+        const status = this.receipts.receipt(row.type, row.id, String(row.versionId));
         if (status.status !== 'anchored') continue;
         // ReceiptService issues the receipts format; the port types it loosely for the HTTP layer.
         for (const listener of this.listeners) listener(status.receipt as Receipt);
       }
-      after = rows.at(-1)!.seq;
+      after = rows.at(-1)!.journalSeq;
     }
   }
 }

@@ -5,8 +5,8 @@
 
 import { AnchorDuplicateError, AnchorGapError, AnchorPrevRootMismatchError, AnchorRootExistsError } from '../ledger/anchor-errors.js';
 import type { AnchorPort, AnchorRecord, Hex } from '../ledger/ports.js';
-import { writeState, type Db } from '../store/database.js';
-import { CHAIN_BASE_ROOT, CHAIN_BASE_SEQUENCE, type Batcher } from './batcher.js';
+import type { Batcher } from './batcher.js';
+import type { BatchLog, ClosedBatch } from './ports.js';
 
 export interface AnchorerHealth {
   state: 'starting' | 'ok' | 'chain-unreachable' | 'diverged';
@@ -23,11 +23,13 @@ export interface AnchorerLog {
   error(object: object, message: string): void;
 }
 
-interface BatchRow {
+/** What the anchorer's listeners hear once a batch is anchored. */
+export interface AnchoredBatch {
   seq: number;
-  root: Buffer;
-  leaf_count: number;
-  prev_root: Buffer;
+  leafCount: number;
+  /** Epoch ms. */
+  closedAt: number;
+  anchoredAt: number;
 }
 
 const MAX_BACKOFF_MS = 10_000;
@@ -41,27 +43,14 @@ export class Anchorer {
   private state: AnchorerHealth['state'] = 'starting';
   private detail: string | undefined;
   private lastAnchoredAt: string | undefined;
-  private readonly anchoredListeners: Array<(batchSeq: number) => void> = [];
-  private readonly statements;
+  private readonly anchoredListeners: Array<(batchSeq: number, batch: AnchoredBatch) => void> = [];
 
   constructor(
-    private readonly db: Db,
+    private readonly batches: BatchLog,
     private readonly batcher: Batcher,
     private readonly port: AnchorPort,
     private readonly log: AnchorerLog,
-  ) {
-    this.statements = {
-      nextClosed: db.prepare("SELECT seq, root, leaf_count, prev_root FROM batches WHERE status = 'closed' ORDER BY seq LIMIT 1"),
-      closedUpTo: db.prepare("SELECT seq, root FROM batches WHERE status = 'closed' AND seq <= ? ORDER BY seq"),
-      closedCount: db.prepare("SELECT COUNT(*) AS n FROM batches WHERE status = 'closed'"),
-      lastSeq: db.prepare('SELECT MAX(seq) AS seq FROM batches'),
-      lastAnchored: db.prepare("SELECT MAX(seq) AS seq FROM batches WHERE status = 'anchored'"),
-      markAnchored: db.prepare(
-        `UPDATE batches SET status = 'anchored', tx_hash = ?, block_number = ?, block_time = ?, chain_id = ?, contract = ?,
-           member = ?, submitter = ?, anchored_at = ? WHERE seq = ? AND root = ?`,
-      ),
-    };
-  }
+  ) {}
 
   start(): void {
     if (this.running) return;
@@ -80,7 +69,7 @@ export class Anchorer {
     this.wake?.();
   }
 
-  onAnchored(listener: (batchSeq: number) => void): void {
+  onAnchored(listener: (batchSeq: number, batch: AnchoredBatch) => void): void {
     this.anchoredListeners.push(listener);
   }
 
@@ -88,8 +77,8 @@ export class Anchorer {
     return {
       state: this.state,
       detail: this.detail,
-      lastAnchoredSequence: (this.statements.lastAnchored.get() as { seq: number | null }).seq ?? 0,
-      closedBatchesWaiting: (this.statements.closedCount.get() as { n: number }).n,
+      lastAnchoredSequence: this.batches.lastAnchoredSequence(),
+      closedBatchesWaiting: this.batches.closedBatchesWaiting(),
       leavesWaiting: this.batcher.waitingLeaves(),
       lastAnchoredAt: this.lastAnchoredAt,
     };
@@ -98,12 +87,12 @@ export class Anchorer {
   /** Closes whatever is waiting and anchors everything; for shutdown, tests and benchmarks. */
   async flush(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    this.batcher.closeDue(Date.now(), true);
+    await this.batcher.closeDue(Date.now(), true);
     this.nudge();
     while (Date.now() < deadline) {
       const health = this.health();
       if (health.closedBatchesWaiting === 0 && health.leavesWaiting === 0) return;
-      if (health.leavesWaiting > 0 && health.closedBatchesWaiting === 0) this.batcher.closeDue(Date.now(), true);
+      if (health.leavesWaiting > 0 && health.closedBatchesWaiting === 0) await this.batcher.closeDue(Date.now(), true);
       this.nudge();
       await sleep(20);
     }
@@ -121,14 +110,14 @@ export class Anchorer {
           await this.idle(MAX_BACKOFF_MS);
           continue;
         }
-        const batch = (this.statements.nextClosed.get() as BatchRow | undefined) ?? this.closeDue();
+        const batch = (await this.batches.nextClosed()) ?? (await this.batcher.closeDue());
         if (batch) {
           await this.submit(batch);
           this.healthy();
           continue;
         }
         this.healthy();
-        const due = this.batcher.msUntilDue();
+        const due = await this.batcher.msUntilDue();
         await this.idle(due === null ? 1_000 : Math.max(5, due));
       } catch (error) {
         await this.failed(error);
@@ -136,38 +125,22 @@ export class Anchorer {
     }
   }
 
-  private closeDue(): BatchRow | undefined {
-    const closed = this.batcher.closeDue();
-    if (!closed) return undefined;
-    return { seq: closed.seq, root: closed.root, leaf_count: closed.leafCount, prev_root: closed.prevRoot };
-  }
-
-  private async submit(batch: BatchRow): Promise<void> {
+  private async submit(batch: ClosedBatch): Promise<void> {
     const record = await this.port.submitAnchor({
       sequence: BigInt(batch.seq),
       root: hex(batch.root),
-      leafCount: batch.leaf_count,
-      prevRoot: hex(batch.prev_root),
+      leafCount: batch.leafCount,
+      prevRoot: hex(batch.prevRoot),
     });
-    this.markAnchored(batch.seq, batch.root, record);
+    await this.markAnchored(batch, record);
   }
 
-  private markAnchored(seq: number, root: Buffer, record: AnchorRecord): void {
-    const changed = this.statements.markAnchored.run(
-      record.txHash,
-      record.blockNumber,
-      record.blockTime,
-      record.chainId,
-      record.contract,
-      record.member,
-      record.submitter,
-      Date.now(),
-      seq,
-      root,
-    ).changes;
-    if (changed === 0) return;
-    this.lastAnchoredAt = new Date().toISOString();
-    for (const listener of this.anchoredListeners) listener(seq);
+  private async markAnchored(batch: ClosedBatch, record: AnchorRecord): Promise<void> {
+    const anchoredAt = Date.now();
+    if (!(await this.batches.markAnchored(batch.seq, batch.root, record, anchoredAt))) return;
+    this.lastAnchoredAt = new Date(anchoredAt).toISOString();
+    const anchored = { seq: batch.seq, leafCount: batch.leafCount, closedAt: batch.closedAt, anchoredAt };
+    for (const listener of this.anchoredListeners) listener(batch.seq, anchored);
   }
 
   /**
@@ -178,33 +151,32 @@ export class Anchorer {
   private async reconcile(): Promise<void> {
     const member = this.port.memberId;
     const chainLatest = Number(await this.port.latestSequence(member));
-    const localLast = (this.statements.lastSeq.get() as { seq: number | null }).seq;
+    const localLast = (await this.batches.head())?.seq;
 
-    if (localLast === null) {
+    if (localLast === undefined) {
       if (chainLatest > 0) {
         const head = await this.port.getAnchor(member, BigInt(chainLatest));
         if (!head) throw new Error(`chain reports sequence ${chainLatest} but returned no anchor for it`);
-        writeState(this.db, CHAIN_BASE_SEQUENCE, String(chainLatest));
-        writeState(this.db, CHAIN_BASE_ROOT, head.root);
+        await this.batches.setChainBase({ seq: chainLatest, root: Buffer.from(head.root.slice(2), 'hex') });
         this.log.warn({ chainLatest }, 'empty journal joins an existing anchor log; continuing after the chain head');
       }
       return;
     }
 
-    for (const batch of this.statements.closedUpTo.all(chainLatest) as Array<{ seq: number; root: Buffer }>) {
+    for (const batch of await this.batches.closedUpTo(chainLatest)) {
       const onChain = await this.port.getAnchor(member, BigInt(batch.seq));
       if (!onChain || onChain.root !== hex(batch.root)) {
         this.diverged(`batch ${batch.seq} has root ${hex(batch.root)} locally but ${onChain?.root ?? 'nothing'} on chain`);
         return;
       }
-      this.markAnchored(batch.seq, batch.root, onChain);
+      await this.markAnchored(batch, onChain);
       this.log.info({ seq: batch.seq }, 'batch found on chain during reconciliation; not resubmitted');
     }
     if (chainLatest > localLast) {
       this.diverged(`the chain holds ${chainLatest} anchors for this member but the journal only ${localLast}`);
       return;
     }
-    const lastAnchored = (this.statements.lastAnchored.get() as { seq: number | null }).seq ?? 0;
+    const lastAnchored = this.batches.lastAnchoredSequence();
     if (lastAnchored > chainLatest) {
       this.diverged(`the journal has batch ${lastAnchored} anchored but the chain only ${chainLatest}: was the chain reset?`);
     }

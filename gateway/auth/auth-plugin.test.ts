@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openAuthStores } from '../store/auth-stores.js';
 import { authPlugin } from './auth-plugin.js';
 import {
   assertionFor,
@@ -15,7 +15,8 @@ import {
   tokenForm,
   type TempDatabase,
   type TestKey,
-} from './auth-test-fixture.js';
+} from '../../test/support/auth-fixture.js';
+import type { Db } from '../store/database.js';
 
 const rsaKey = makeKey('RS384', 'rsa-1');
 const ecKey = makeKey('ES384', 'ec-1');
@@ -23,7 +24,7 @@ const strangerKey = makeKey('ES384', 'ec-1');
 
 describe('SMART Backend Services auth plugin', () => {
   let temp: TempDatabase;
-  let db: Database.Database;
+  let db: Db;
   let clock: TestClock;
   let app: FastifyInstance;
 
@@ -32,7 +33,7 @@ describe('SMART Backend Services auth plugin', () => {
     db = temp.open();
     clock = new TestClock();
     app = await buildTestApp(db, clock);
-    app.smartAuth.registry.registerClient({
+    await app.smartAuth.registry.registerClient({
       clientId: 'ehr',
       name: 'Hospital EHR',
       jwks: { keys: [rsaKey.publicJwk, ecKey.publicJwk] },
@@ -82,7 +83,7 @@ describe('SMART Backend Services auth plugin', () => {
 
     it('derives the token URL from a public base URL with a path prefix', async () => {
       const other = fastify();
-      await other.register(authPlugin, { db, publicBaseUrl: 'https://proxy.example.org/node-a/', fhirBases: [] });
+      await other.register(authPlugin, { stores: openAuthStores(db), publicBaseUrl: 'https://proxy.example.org/node-a/', fhirBases: [] });
       const response = await other.inject({ method: 'GET', url: '/.well-known/smart-configuration' });
       expect(response.json().token_endpoint).toBe('https://proxy.example.org/node-a/auth/token');
       await other.close();
@@ -95,7 +96,7 @@ describe('SMART Backend Services auth plugin', () => {
         { publicBaseUrl: PUBLIC_BASE_URL, fhirBases: ['fhir'] },
       ]) {
         const other = fastify();
-        await expect(other.register(authPlugin, { db, ...bad }).ready()).rejects.toThrow();
+        await expect(other.register(authPlugin, { stores: openAuthStores(db), ...bad }).ready()).rejects.toThrow();
         await other.close();
       }
     });
@@ -254,7 +255,7 @@ describe('SMART Backend Services auth plugin', () => {
 
     it('refuses a disabled client and stops its live tokens', async () => {
       const body = await tokenWith(ecKey);
-      expect(app.smartAuth.registry.disableClient('ehr')).toBe(true);
+      expect(await app.smartAuth.registry.disableClient('ehr')).toBe(true);
       expectInvalidClient(await refusal(await assertionFor(ecKey, 'ehr', clock)), /not signed by a key registered/);
       const read = await app.inject({
         method: 'GET',
@@ -394,7 +395,7 @@ describe('SMART Backend Services auth plugin', () => {
     });
 
     it('guards fixed routes with fhirAccessHook: system-level operations need a wildcard scope', async () => {
-      app.smartAuth.registry.registerClient(
+      await app.smartAuth.registry.registerClient(
         { clientId: 'ehr', name: 'EHR', jwks: { keys: [ecKey.publicJwk] }, scopes: ['system/*.rs', 'system/Patient.cruds'] },
         { replace: true },
       );

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, freePort, makeKey, tempDatabase, TestClock, type TempDatabase } from './auth-test-fixture.js';
+import { freePort } from '../server/free-port.js';
+import { buildTestApp, makeKey, tempDatabase, TestClock, type TempDatabase } from '../../test/support/auth-fixture.js';
 import {
   BackendServicesTokenCache,
   BackendServicesTokenError,
@@ -10,12 +10,13 @@ import {
 } from './backend-services-client.js';
 import { createClientAssertion } from './client-assertion.js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import type { Db } from '../store/database.js';
 
 const key = makeKey('ES384', 'ec-1');
 
 describe('Backend Services client against the node over real HTTP', () => {
   let temp: TempDatabase;
-  let db: Database.Database;
+  let db: Db;
   let app: FastifyInstance;
   let baseUrl: string;
   const clock = new TestClock();
@@ -30,7 +31,7 @@ describe('Backend Services client against the node over real HTTP', () => {
     db = temp.open();
     baseUrl = `http://127.0.0.1:${await freePort()}`;
     app = await buildTestApp(db, clock, baseUrl);
-    app.smartAuth.registry.registerClient({
+    await app.smartAuth.registry.registerClient({
       clientId: 'puller',
       name: 'Node pulling from an EHR',
       jwks: { keys: [key.publicJwk] },

@@ -11,21 +11,22 @@
 
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { compactVerify, decodeJwt, decodeProtectedHeader, errors as joseErrors, type JWTPayload } from 'jose';
-import type { AssertionReplayGuard } from './assertion-replay-guard.js';
 import { algorithmOf, ASSERTION_ALGORITHMS, type AssertionAlgorithm, type ClientPublicJwk } from './client-jwks.js';
-import type { ClientRegistry, RegisteredClient } from './client-registry.js';
+import type { ClientRegistry } from './client-registry.js';
+import type { AssertionIdRecords, RegisteredClient } from './ports.js';
 import { OAuthError } from './oauth-error.js';
 
 /** SMART: the assertion's exp must be no more than five minutes in the future. */
-export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
 /** The one answer for every failure that depends on what is registered. */
-export const UNVERIFIED_CLIENT =
+const UNVERIFIED_CLIENT =
   'client_assertion is not signed by a key registered for an enabled client with this iss, kid and alg: check the registration';
 
 export interface AssertionVerifierConfig {
   registry: ClientRegistry;
-  replayGuard: AssertionReplayGuard;
+  /** The jti of every accepted assertion, so none is accepted twice. */
+  replayGuard: AssertionIdRecords;
   /** The exact URL clients must put in `aud`. */
   tokenUrl: string;
   now: () => number;
@@ -44,7 +45,7 @@ export async function verifyClientAssertion(
   const claims = readClaims(assertion, config);
   const clientId = claims.iss as string;
 
-  const client = config.registry.getClient(clientId);
+  const client = await config.registry.getClient(clientId);
   const jwk = client?.enabled ? client.jwks.keys.find((key) => key.kid === kid) : undefined;
   const usable = jwk !== undefined && algorithmOf(jwk) === alg;
   const signed = await signatureVerifies(assertion, publicKey(usable ? jwk : decoyKey(alg)), alg);
@@ -62,7 +63,7 @@ export async function verifyClientAssertion(
   }
 
   const exp = claims.exp as number;
-  if (!config.replayGuard.claim(client.clientId, claims.jti as string, exp * 1000)) {
+  if (!(await config.replayGuard.claim(client.clientId, claims.jti as string, exp * 1000))) {
     throw invalidClient('client_assertion jti has already been used');
   }
   return client;

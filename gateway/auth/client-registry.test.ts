@@ -1,9 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeKey, tempDatabase, TestClock, type TempDatabase } from './auth-test-fixture.js';
+import { makeKey, tempDatabase, TestClock, type TempDatabase } from '../../test/support/auth-fixture.js';
 import { ClientRegistrationError, validateClientJwks } from './client-jwks.js';
 import { ClientRegistry } from './client-registry.js';
+import { SqliteClientStore } from '../store/client-store.js';
+import type { Db } from '../store/database.js';
 
 const ec = makeKey('ES384', 'ec-1');
 const rsa = makeKey('RS384', 'rsa-1');
@@ -46,14 +47,14 @@ describe('validateClientJwks', () => {
 
 describe('ClientRegistry', () => {
   let temp: TempDatabase;
-  let db: Database.Database;
+  let db: Db;
   let registry: ClientRegistry;
   const clock = new TestClock();
 
   beforeEach(() => {
     temp = tempDatabase();
     db = temp.open();
-    registry = new ClientRegistry(db, clock.now);
+    registry = new ClientRegistry(new SqliteClientStore(db), clock.now);
   });
 
   afterEach(() => {
@@ -61,8 +62,8 @@ describe('ClientRegistry', () => {
     temp.remove();
   });
 
-  it('registers, reads back, lists and disables clients', () => {
-    const client = registry.registerClient({
+  it('registers, reads back, lists and disables clients', async () => {
+    const client = await registry.registerClient({
       clientId: 'ehr-main',
       name: ' Main EHR ',
       jwks: { keys: [ec.publicJwk] },
@@ -75,35 +76,35 @@ describe('ClientRegistry', () => {
       enabled: true,
       createdAt: '2025-01-15T12:00:00.000Z',
     });
-    expect(registry.getClient('ehr-main')).toEqual(client);
-    expect(registry.getClient('other')).toBeUndefined();
-    expect(registry.listClients().map((c) => c.clientId)).toEqual(['ehr-main']);
+    expect(await registry.getClient('ehr-main')).toEqual(client);
+    expect(await registry.getClient('other')).toBeUndefined();
+    expect((await registry.listClients()).map((c) => c.clientId)).toEqual(['ehr-main']);
 
-    expect(registry.disableClient('ehr-main')).toBe(true);
-    expect(registry.getClient('ehr-main')?.enabled).toBe(false);
-    expect(registry.disableClient('nobody')).toBe(false);
+    expect(await registry.disableClient('ehr-main')).toBe(true);
+    expect((await registry.getClient('ehr-main'))?.enabled).toBe(false);
+    expect(await registry.disableClient('nobody')).toBe(false);
   });
 
-  it('generates a client id when none is given', () => {
-    const client = registry.registerClient({ name: 'Lab', jwks: { keys: [rsa.publicJwk] }, scopes: ['system/Observation.c'] });
+  it('generates a client id when none is given', async () => {
+    const client = await registry.registerClient({ name: 'Lab', jwks: { keys: [rsa.publicJwk] }, scopes: ['system/Observation.c'] });
     expect(client.clientId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('survives reopening the database file, creating its tables idempotently', () => {
-    registry.registerClient({ clientId: 'ehr', name: 'EHR', jwks: { keys: [ec.publicJwk] }, scopes: ['system/*.rs'] });
+  it('survives reopening the database file, creating its tables idempotently', async () => {
+    await registry.registerClient({ clientId: 'ehr', name: 'EHR', jwks: { keys: [ec.publicJwk] }, scopes: ['system/*.rs'] });
     db.close();
     db = temp.open();
-    const again = new ClientRegistry(db, clock.now);
-    new ClientRegistry(db, clock.now);
-    expect(again.getClient('ehr')?.jwks.keys[0].kid).toBe('ec-1');
+    const again = new ClientRegistry(new SqliteClientStore(db), clock.now);
+    new ClientRegistry(new SqliteClientStore(db), clock.now);
+    expect((await again.getClient('ehr'))?.jwks.keys[0].kid).toBe('ec-1');
   });
 
-  it('refuses to overwrite a client unless asked to replace it, and replacing re-enables it', () => {
-    registry.registerClient({ clientId: 'ehr', name: 'EHR', jwks: { keys: [ec.publicJwk] }, scopes: ['system/*.rs'] });
-    registry.disableClient('ehr');
+  it('refuses to overwrite a client unless asked to replace it, and replacing re-enables it', async () => {
+    await registry.registerClient({ clientId: 'ehr', name: 'EHR', jwks: { keys: [ec.publicJwk] }, scopes: ['system/*.rs'] });
+    await registry.disableClient('ehr');
     const registration = { clientId: 'ehr', name: 'EHR', jwks: { keys: [rsa.publicJwk] }, scopes: ['system/*.cruds'] };
-    expect(() => registry.registerClient(registration)).toThrow(/already registered/);
-    const replaced = registry.registerClient(registration, { replace: true });
+    await expect(registry.registerClient(registration)).rejects.toThrow(/already registered/);
+    const replaced = await registry.registerClient(registration, { replace: true });
     expect(replaced).toMatchObject({ enabled: true, scopes: ['system/*.cruds'] });
     expect(replaced.jwks.keys.map((k) => k.kid)).toEqual(['rsa-1']);
   });
@@ -115,9 +116,9 @@ describe('ClientRegistry', () => {
     ['a patient scope', { scopes: ['patient/*.read'] }, /scope "patient\/\*\.read" is not supported/],
     ['a granular scope', { scopes: ['system/Observation.rs?category=vital-signs'] }, /without a \?query/],
     ['a non-resource scope', { scopes: ['launch'] }, /not supported/],
-  ])('refuses %s', (_what, override, message) => {
+  ])('refuses %s', async (_what, override, message) => {
     const registration = { clientId: 'ehr', name: 'EHR', jwks: { keys: [ec.publicJwk] }, scopes: ['system/*.rs'], ...override };
-    expect(() => registry.registerClient(registration as never)).toThrow(message);
-    expect(registry.listClients()).toEqual([]);
+    await expect(registry.registerClient(registration as never)).rejects.toThrow(message);
+    expect(await registry.listClients()).toEqual([]);
   });
 });

@@ -2,10 +2,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, freePort, PUBLIC_BASE_URL, tempDatabase, TestClock, type TempDatabase } from './auth-test-fixture.js';
+import { freePort } from '../server/free-port.js';
+import { buildTestApp, PUBLIC_BASE_URL, tempDatabase, TestClock, type TempDatabase } from '../../test/support/auth-fixture.js';
+import { openAuthStores } from '../store/auth-stores.js';
 import { DEV_CLIENT_ID, ensureDevClient, refreshDevToken } from './dev-client.js';
+import type { Db } from '../store/database.js';
 
 // Asynchronous: the node under test answers from this same process.
 async function devTokenCommand(dataDir: string): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -22,7 +24,7 @@ async function devTokenCommand(dataDir: string): Promise<{ status: number; stdou
 
 describe('dev client', () => {
   let temp: TempDatabase;
-  let db: Database.Database;
+  let db: Db;
   let dataDir: string;
   const clock = new TestClock();
 
@@ -38,7 +40,7 @@ describe('dev client', () => {
   });
 
   it('registers a client with an owner-only key and mints a five-minute token the API accepts', async () => {
-    const credentials = await ensureDevClient(db, dataDir, { publicBaseUrl: PUBLIC_BASE_URL, now: clock.now });
+    const credentials = await ensureDevClient(openAuthStores(db), dataDir, { publicBaseUrl: PUBLIC_BASE_URL, now: clock.now });
     expect(credentials).toMatchObject({
       devOnly: true,
       clientId: DEV_CLIENT_ID,
@@ -64,10 +66,10 @@ describe('dev client', () => {
   });
 
   it('keeps its key and registration across starts, and tightens loose key permissions', async () => {
-    const first = await ensureDevClient(db, dataDir, { publicBaseUrl: PUBLIC_BASE_URL, now: clock.now });
+    const first = await ensureDevClient(openAuthStores(db), dataDir, { publicBaseUrl: PUBLIC_BASE_URL, now: clock.now });
     const key = readFileSync(first.privateKeyPath, 'utf8');
     chmodSync(first.privateKeyPath, 0o644);
-    const second = await ensureDevClient(db, dataDir, { publicBaseUrl: PUBLIC_BASE_URL, now: clock.now });
+    const second = await ensureDevClient(openAuthStores(db), dataDir, { publicBaseUrl: PUBLIC_BASE_URL, now: clock.now });
     expect(second.kid).toBe(first.kid);
     expect(second.accessToken).not.toBe(first.accessToken);
     expect(readFileSync(second.privateKeyPath, 'utf8')).toBe(key);
@@ -84,7 +86,7 @@ describe('dev client', () => {
 
   it('refreshes the token from the running node, in-process and from the command line', async () => {
     const baseUrl = `http://127.0.0.1:${await freePort()}`;
-    await ensureDevClient(db, dataDir, { publicBaseUrl: baseUrl });
+    await ensureDevClient(openAuthStores(db), dataDir, { publicBaseUrl: baseUrl });
     const app = await buildTestApp(db, new TestClock(Date.now()), baseUrl);
     await app.listen({ host: '127.0.0.1', port: Number(new URL(baseUrl).port) });
     try {

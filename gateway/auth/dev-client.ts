@@ -6,10 +6,10 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import type { Database } from 'better-sqlite3';
 import { calculateJwkThumbprint } from 'jose';
 import { fetchBackendServicesToken, type BackendServicesToken } from './backend-services-client.js';
 import { createClientAssertion } from './client-assertion.js';
+import type { AuthStores } from './ports.js';
 import { createSmartAuthService } from './smart-auth-service.js';
 import { DEDICATED_SCOPES } from './smart-scopes.js';
 import { JWT_BEARER_ASSERTION_TYPE } from './token-exchange.js';
@@ -20,7 +20,7 @@ export const DEV_CLIENT_ID = 'careledger-dev';
  * every flow can be tried after `npm start`. Dev mode only: a real EHR client is registered with
  * the scopes it needs, and the dedicated ones only by name.
  */
-export const DEV_CLIENT_SCOPE = ['system/*.cruds', ...Object.values(DEDICATED_SCOPES)].join(' ');
+const DEV_CLIENT_SCOPE = ['system/*.cruds', ...Object.values(DEDICATED_SCOPES)].join(' ');
 const KEY_FILE = 'dev-client-es384.pem';
 const COORDINATES_FILE = 'dev-client.json';
 
@@ -57,7 +57,7 @@ export interface DevClientOptions {
  * `<dataDir>/dev-client.json` and mints a token. Idempotent: call it at every dev start.
  */
 export async function ensureDevClient(
-  db: Database,
+  stores: AuthStores,
   dataDir: string,
   options: DevClientOptions,
 ): Promise<DevClientCredentials> {
@@ -68,11 +68,11 @@ export async function ensureDevClient(
   const kid = await calculateJwkThumbprint({ kty: publicJwk.kty!, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y });
   const jwks = { keys: [{ ...publicJwk, kid, alg: 'ES384', use: 'sig' }] };
 
-  const service = createSmartAuthService({ db, publicBaseUrl: options.publicBaseUrl, now: options.now });
-  const existing = service.registry.getClient(DEV_CLIENT_ID);
+  const service = createSmartAuthService({ stores, publicBaseUrl: options.publicBaseUrl, now: options.now });
+  const existing = await service.registry.getClient(DEV_CLIENT_ID);
   const current = existing?.enabled && existing.jwks.keys.some((key) => key.kid === kid) && existing.scopes.join(' ') === DEV_CLIENT_SCOPE;
   if (!current) {
-    service.registry.registerClient(
+    await service.registry.registerClient(
       { clientId: DEV_CLIENT_ID, name: 'careledger dev client (dev mode only)', jwks, scopes: DEV_CLIENT_SCOPE.split(' ') },
       { replace: true },
     );

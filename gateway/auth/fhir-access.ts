@@ -16,7 +16,7 @@ import {
 import type { SystemPrincipal } from './bearer-credential.js';
 import type { DedicatedScope } from './smart-scopes.js';
 
-export const AUTH_REALM = 'careledger';
+const AUTH_REALM = 'careledger';
 
 /** A 401 or 403 whose `challenge` belongs in the reply's WWW-Authenticate header. */
 export class BearerAuthError extends OperationOutcomeError {

@@ -1,12 +1,11 @@
 // The node's SMART Backend Services authorization server and resource-server check, built from
-// the node's database and public URL. The fastify plugin is a thin layer over this; dev setup and
-// CLI commands use it directly.
+// the auth stores and the node's public URL. The fastify plugin is a thin layer over this; dev
+// setup and CLI commands use it directly.
 
-import type { Database } from 'better-sqlite3';
 import { AccessTokenStore } from './access-token-store.js';
-import { AssertionReplayGuard } from './assertion-replay-guard.js';
 import { resolveBearer, type BearerResult } from './bearer-credential.js';
 import { ClientRegistry } from './client-registry.js';
+import type { AuthStores } from './ports.js';
 import { buildSmartConfiguration, DEFAULT_SCOPES_SUPPORTED, type SmartConfiguration } from './smart-configuration.js';
 import {
   exchangeClientCredentials,
@@ -20,8 +19,8 @@ import {
 export const TOKEN_PATH = '/auth/token';
 
 export interface SmartAuthOptions {
-  /** The node's database; the auth tables are created in it if missing. */
-  db: Database;
+  /** Clients, access tokens and accepted assertion ids (gateway/store/auth-stores.ts over SQLite). */
+  stores: AuthStores;
   /**
    * The URL clients reach the node at (scheme, host, port and any proxy path prefix), e.g.
    * `https://careledger.hospital.example`. The token URL, which client assertions must name as
@@ -60,9 +59,9 @@ export function createSmartAuthService(options: SmartAuthOptions): SmartAuthServ
     'accessTokenLifetimeSeconds',
   );
   const skew = boundedInteger(options.assertionClockSkewSeconds ?? 60, 0, 300, 'assertionClockSkewSeconds');
-  const registry = new ClientRegistry(options.db, now);
-  const tokens = new AccessTokenStore(options.db);
-  const replayGuard = new AssertionReplayGuard(options.db);
+  const registry = new ClientRegistry(options.stores.clients, now);
+  const tokens = new AccessTokenStore(options.stores.tokens);
+  const replayGuard = options.stores.assertionIds;
   const exchangeConfig: TokenExchangeConfig = {
     registry,
     replayGuard,
@@ -83,9 +82,8 @@ export function createSmartAuthService(options: SmartAuthOptions): SmartAuthServ
       // Expired rows are useless but harmless, so they are swept on the token path (rare) rather
       // than on a timer the node would have to stop.
       if (at - lastPurge >= PURGE_INTERVAL_MS) {
-        tokens.purgeExpired(at);
-        replayGuard.purgeExpired(at);
         lastPurge = at;
+        await Promise.all([tokens.purgeExpired(at), replayGuard.purgeExpired(at)]);
       }
       return exchangeClientCredentials(params, exchangeConfig);
     },

@@ -35,7 +35,7 @@ export type DedicatedScope = (typeof DEDICATED_SCOPES)[keyof typeof DEDICATED_SC
 
 const DEDICATED = new Set<string>(Object.values(DEDICATED_SCOPES));
 
-export function isDedicatedScope(raw: string): raw is DedicatedScope {
+function isDedicatedScope(raw: string): raw is DedicatedScope {
   return DEDICATED.has(raw);
 }
 

@@ -2,14 +2,15 @@
 // long it takes, whether a client id or a kid is registered; and an assertion claiming to be
 // issued in the future (beyond the allowed clock skew) is refused.
 
-import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AssertionReplayGuard } from './assertion-replay-guard.js';
-import { buildTestApp, makeKey, postToken, tempDatabase, TestClock, TOKEN_URL, tokenForm, type TempDatabase, type TestKey } from './auth-test-fixture.js';
+import { buildTestApp, makeKey, postToken, tempDatabase, TestClock, TOKEN_URL, tokenForm, type TempDatabase, type TestKey } from '../../test/support/auth-fixture.js';
 import { verifyClientAssertion } from './client-assertion-verifier.js';
 import { ClientRegistry } from './client-registry.js';
+import { SqliteAssertionIdStore } from '../store/assertion-id-store.js';
+import { SqliteClientStore } from '../store/client-store.js';
+import type { Db } from '../store/database.js';
 
 const ecKey = makeKey('ES384', 'ec-1');
 const rsaKey = makeKey('RS384', 'rsa-1');
@@ -17,7 +18,7 @@ const strangerKey = makeKey('ES384', 'ec-1');
 
 describe('token endpoint edges', () => {
   let temp: TempDatabase;
-  let db: Database.Database;
+  let db: Db;
   let clock: TestClock;
   let app: FastifyInstance;
 
@@ -27,9 +28,9 @@ describe('token endpoint edges', () => {
     clock = new TestClock();
     app = await buildTestApp(db, clock);
     for (const [clientId, keys] of [['ehr', [ecKey, rsaKey]], ['retired', [ecKey]]] as const) {
-      app.smartAuth.registry.registerClient({ clientId, name: clientId, jwks: { keys: keys.map((key) => key.publicJwk) }, scopes: ['system/Patient.rs'] });
+      await app.smartAuth.registry.registerClient({ clientId, name: clientId, jwks: { keys: keys.map((key) => key.publicJwk) }, scopes: ['system/Patient.rs'] });
     }
-    app.smartAuth.registry.disableClient('retired');
+    await app.smartAuth.registry.disableClient('retired');
   });
 
   afterEach(async () => {
@@ -64,7 +65,7 @@ describe('token endpoint edges', () => {
   });
 
   it('takes as long for an unknown client as for a registered one with a bad signature', async () => {
-    const config = { registry: new ClientRegistry(db, clock.now), replayGuard: new AssertionReplayGuard(db), tokenUrl: TOKEN_URL, now: clock.now, clockSkewSeconds: 60 };
+    const config = { registry: new ClientRegistry(new SqliteClientStore(db), clock.now), replayGuard: new SqliteAssertionIdStore(db), tokenUrl: TOKEN_URL, now: clock.now, clockSkewSeconds: 60 };
     const unknown = await signed({ iss: 'ghost', sub: 'ghost' }, strangerKey);
     const badSignature = await signed({}, strangerKey);
     const time = async (assertion: string): Promise<number> => {

@@ -64,7 +64,7 @@ export async function exchangeClientCredentials(
   }
 
   const lifetimeSeconds = Math.min(config.accessTokenLifetimeSeconds, MAX_ACCESS_TOKEN_LIFETIME_SECONDS);
-  const issued = config.tokens.issue(client.clientId, granted, config.now(), lifetimeSeconds * 1000);
+  const issued = await config.tokens.issue(client.clientId, granted, config.now(), lifetimeSeconds * 1000);
   return {
     clientId: client.clientId,
     response: {

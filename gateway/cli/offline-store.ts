@@ -10,11 +10,12 @@ import { loadNodeKeys } from '../keys/node-keys.js';
 import { lockDataDir } from '../store/data-dir-lock.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { openNodeStore } from '../store/node-store.js';
-import type { ResourceStore } from '../store/resource-store.js';
+import { SqliteReceiptRecordStore } from '../store/receipt-record-store.js';
+import type { IntakePipeline } from '../intake/pipeline.js';
 
 export interface OfflineStore {
   db: Db;
-  store: ResourceStore;
+  store: IntakePipeline;
   close(): void;
 }
 
@@ -29,7 +30,7 @@ export function openOfflineStore(config: NodeConfig): OfflineStore {
     // The key that opened the vault, never a new one: a generated key could not read it back.
     const keys = loadNodeKeys({ dataDir: config.dataDir, ...config.secrets, allowGenerate: false });
     const db = openDatabase(path);
-    const { store } = openNodeStore({ db, masterKey: keys.masterKey, receipts: new ReceiptService(db, 1, config.orgId) });
+    const { service: store } = openNodeStore({ db, masterKey: keys.masterKey, receipts: new ReceiptService(new SqliteReceiptRecordStore(db), 1, config.orgId) });
     return {
       db,
       store,

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClientRegistry } from '../../auth/client-registry.js';
-import { ensureAuthSchema } from '../../auth/auth-schema.js';
 import { loadConfig } from '../../config.js';
+import { SqliteClientStore } from '../../store/client-store.js';
 import { openDatabase } from '../../store/database.js';
 
 const HELP = `usage:
@@ -37,12 +37,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const db = openDatabase(join(loadConfig().dataDir, 'careledger.db'));
   try {
-    ensureAuthSchema(db);
-    const registry = new ClientRegistry(db);
+    const registry = new ClientRegistry(new SqliteClientStore(db));
     switch (action) {
       case 'register': {
         if (!values.name || !values.jwks || !values.scope) throw new Error('register needs --name, --jwks and --scope');
-        const client = registry.registerClient(
+        const client = await registry.registerClient(
           { clientId: values.id, name: values.name, jwks: JSON.parse(readFileSync(values.jwks, 'utf8')), scopes: values.scope.split(/\s+/) },
           { replace: values.replace },
         );
@@ -50,14 +49,14 @@ export async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case 'list':
-        for (const client of registry.listClients()) {
+        for (const client of await registry.listClients()) {
           console.log(`${client.clientId}\t${client.enabled ? 'enabled' : 'disabled'}\t${client.name}\t${client.scopes.join(' ')}`);
         }
         return 0;
       case 'disable': {
         const id = positionals[0];
         if (!id) throw new Error('disable needs a CLIENT_ID');
-        registry.disableClient(id);
+        await registry.disableClient(id);
         console.log(`disabled ${id}; its tokens are revoked`);
         return 0;
       }
