@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smartBackendServicesAuth } from '../rest-sync/smart-backend-auth.js';
-import { expectedDigests } from '../testing/ehr-expectations.js';
-import { startMedplumEhr, type MedplumEhr } from '../testing/medplum-ehr.js';
-import { r4Observation, r4Patient } from '../testing/r4-samples.js';
-import { currentDigests, journalCount, openTestNode, type TestNode } from '../testing/test-node.js';
+import { expectedDigests } from '../../test/support/ehr/ehr-expectations.js';
+import { startMedplumEhr, type MedplumEhr } from '../../test/support/ehr/medplum-ehr.js';
+import { r4Observation, r4Patient } from '../../test/support/r4-samples.js';
+import { currentDigests, journalCount, openTestNode, type TestNode } from '../../test/support/test-store.js';
 import { runBulkImport, type BulkProgress } from './bulk-import.js';
 import { bulkSyncCommand, parseBulkSyncArgs } from './bulk-sync-command.js';
+import { BulkImportJobStore } from '../../gateway/store/bulk-import-job-store.js';
 
 describe('Bulk Data import from an R4 EHR with SMART Backend Services', () => {
   let ehr: MedplumEhr;
@@ -34,7 +35,7 @@ describe('Bulk Data import from an R4 EHR with SMART Backend Services', () => {
 
   it('resumes a stopped import from the saved line offsets and cleans up the export', async () => {
     const auth = smartBackendServicesAuth({ ...ehr.client, scope: 'system/Patient.rs system/Observation.rs', fhirBase: ehr.baseUrl });
-    const options = { from: `${ehr.baseUrl}/$export`, auth, intake: node.store, db: node.db, types: ['Patient', 'Observation'], chunkSize: 100 };
+    const options = { from: `${ehr.baseUrl}/$export`, auth, intake: node.store, jobs: new BulkImportJobStore(node.db), types: ['Patient', 'Observation'], chunkSize: 100 };
     const stop = new AbortController();
     const first: BulkProgress[] = [];
     const started = Date.now();
@@ -74,10 +75,10 @@ describe('Bulk Data import from an R4 EHR with SMART Backend Services', () => {
     await ehr.repo.createResource({ resourceType: 'Group', id: 'cohort', type: 'person', actual: true, member: [{ entity: { reference: 'Patient/p1' } }, { entity: { reference: 'Patient/p2' } }] });
     await ehr.repo.updateResource(r4Observation('o1', 'p1', 180));
     const auth = smartBackendServicesAuth({ ...ehr.client, scope: 'system/*.rs', fhirBase: ehr.baseUrl });
-    const group = await runBulkImport({ from: `${ehr.baseUrl}/Group/cohort/$export`, auth, intake: node.store, db: node.db, types: ['Patient', 'Observation'] });
+    const group = await runBulkImport({ from: `${ehr.baseUrl}/Group/cohort/$export`, auth, intake: node.store, jobs: new BulkImportJobStore(node.db), types: ['Patient', 'Observation'] });
     expect(group.stored).toBe(1);
     expect(group.unchanged).toBe(3);
-    const patients = await runBulkImport({ from: `${ehr.baseUrl}/Patient/$export`, auth, intake: node.store, db: node.db, types: ['Observation'] });
+    const patients = await runBulkImport({ from: `${ehr.baseUrl}/Patient/$export`, auth, intake: node.store, jobs: new BulkImportJobStore(node.db), types: ['Observation'] });
     expect(patients.unchanged).toBe(600);
   });
 
@@ -86,7 +87,7 @@ describe('Bulk Data import from an R4 EHR with SMART Backend Services', () => {
     writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(ehr.client.privateKey)), kid: ehr.client.kid, alg: 'ES384' }));
     const result = await bulkSyncCommand(
       ['--from', `${ehr.baseUrl}/$export`, '--type', 'Patient', '--client-id', ehr.client.clientId, '--key', keyFile, '--chunk', '50'],
-      { intake: node.store, db: node.db },
+      { intake: node.store, jobs: new BulkImportJobStore(node.db) },
     );
     expect(result.unchanged).toBe(600);
     expect(() => parseBulkSyncArgs(['--from', 'http://x/fhir/Patient'])).toThrow(/must be a \$export URL/);

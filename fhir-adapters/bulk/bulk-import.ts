@@ -6,12 +6,11 @@
 
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import { DEFAULT_MAX_JSON_DEPTH, jsonDepthExceeds } from '../../gateway/fhir/json-depth.js';
-import type { Db } from '../../gateway/store/database.js';
 import type { IntakePort } from '../../gateway/intake/port.js';
 import { FhirHttpClient, FhirHttpError, parseRetryAfter, sleep, type RetryPolicy } from '../rest-sync/fhir-http-client.js';
 import { emptyReport, ingest, mergeReport, type FhirVersion, type IngestReport } from '../rest-sync/r5-intake.js';
 import type { AccessTokenSource } from '../rest-sync/smart-backend-auth.js';
-import { BulkJobStore, type BulkManifest, type ImportJob } from './bulk-job-store.js';
+import type { BulkManifest, ImportJob, ImportJobTable } from './import-job-table.js';
 import { ndjsonLines } from './ndjson-lines.js';
 
 export interface BulkImportOptions {
@@ -19,8 +18,8 @@ export interface BulkImportOptions {
   from: string;
   auth?: AccessTokenSource;
   intake: IntakePort;
-  /** The node's database: jobs in bulk_import_jobs / bulk_import_files. */
-  db: Db;
+  /** Where the import's progress is kept (gateway/store/bulk-import-job-store.ts). */
+  jobs: ImportJobTable;
   /** Of the exported NDJSON. Default R4. */
   fhirVersion?: FhirVersion;
   /** `_type`. */
@@ -62,7 +61,7 @@ export interface BulkImportResult extends IngestReport {
 }
 
 export async function runBulkImport(options: BulkImportOptions): Promise<BulkImportResult> {
-  const jobs = new BulkJobStore(options.db);
+  const { jobs } = options;
   const kickOffUrl = withParameters(options);
   const origin = new URL(kickOffUrl).origin;
   const client = new FhirHttpClient({ baseUrl: origin, auth: options.auth, retry: options.retry });
@@ -70,18 +69,21 @@ export async function runBulkImport(options: BulkImportOptions): Promise<BulkImp
   const progress: BulkProgress = { phase: 'exporting', filesTotal: 0, filesDone: 0, resourcesDone: 0, report };
   const emit = () => options.onProgress?.({ ...progress, report: { ...report, rejected: [...report.rejected] } });
 
-  let job = jobs.find(kickOffUrl);
+  let job = await jobs.find(kickOffUrl);
   const resumed = job !== undefined;
   if (job && !job.manifest && !(await stillThere(client, job))) {
-    jobs.remove(job);
+    await jobs.remove(job.id);
     job = undefined;
   }
-  job ??= jobs.create(kickOffUrl, await kickOff(client, kickOffUrl));
+  job ??= await jobs.create(kickOffUrl, await kickOff(client, kickOffUrl));
   const manifest = job.manifest ?? (await awaitManifest(client, job, options, (text) => {
     progress.serverProgress = text;
     emit();
   }));
-  if (!job.manifest) jobs.setManifest(job, manifest);
+  if (!job.manifest) {
+    await jobs.setManifest(job.id, manifest);
+    job.manifest = manifest;
+  }
 
   progress.phase = 'importing';
   progress.filesTotal = manifest.output.length;
@@ -89,7 +91,7 @@ export async function runBulkImport(options: BulkImportOptions): Promise<BulkImp
   if (counts.every((count) => typeof count === 'number')) progress.resourcesTotal = counts.reduce((a, b) => a! + b!, 0);
   emit();
   for (const [index, output] of manifest.output.entries()) {
-    const { linesDone, complete } = jobs.progress(job, index);
+    const { linesDone, complete } = await jobs.progress(job.id, index);
     if (complete) {
       progress.resourcesDone += output.count ?? linesDone;
     } else {
@@ -105,7 +107,7 @@ export async function runBulkImport(options: BulkImportOptions): Promise<BulkImp
 
   const done = await client.request(job.statusUrl, { method: 'DELETE' });
   await done.body?.cancel();
-  jobs.remove(job);
+  await jobs.remove(job.id);
   progress.phase = 'done';
   emit();
   return {
@@ -165,7 +167,7 @@ async function awaitManifest(
 async function importFile(
   client: FhirHttpClient,
   job: ImportJob,
-  jobs: BulkJobStore,
+  jobs: ImportJobTable,
   index: number,
   url: string,
   linesDone: number,
@@ -184,7 +186,7 @@ async function importFile(
   let chunkLines = 0;
   const flush = async (complete: boolean) => {
     const report = await ingest(options.intake, chunk, { version: options.fhirVersion ?? 'R4', source });
-    jobs.saveProgress(job, index, lines, complete);
+    await jobs.saveProgress(job.id, index, lines, complete);
     onChunk(chunkLines, report);
     chunk = [];
     chunkLines = 0;

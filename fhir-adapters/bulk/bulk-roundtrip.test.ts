@@ -5,11 +5,14 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from '../testing/free-port.js';
-import { currentDigests, journalCount, openTestNode, TEST_NODE_TYPES, type TestNode } from '../testing/test-node.js';
+import { freePort } from '../../gateway/server/free-port.js';
+import { currentDigests, journalCount, openTestNode, TEST_NODE_TYPES, type TestNode } from '../../test/support/test-store.js';
 import { runBulkImport, type BulkProgress } from './bulk-import.js';
 import { bulkExportRoutes } from './export-server.js';
 import { storeExportSource } from './store-export-source.js';
+import { BulkImportJobStore } from '../../gateway/store/bulk-import-job-store.js';
+import { openExportStorage } from '../../gateway/store/export-job-store.js';
+import { LiveResourceIndex } from '../../gateway/store/live-resource-index.js';
 
 const TOKEN = 'node-a-test-token';
 
@@ -57,11 +60,10 @@ describe('Bulk Data round trip: node A exports over HTTP, node B imports', () =>
     await app.register(bulkExportRoutes, {
       prefix: '/fhir',
       service: nodeA.store,
-      listAll: storeExportSource(nodeA.db, nodeA.store),
+      listAll: storeExportSource(new LiveResourceIndex(nodeA.db), nodeA.store),
       resourceTypes: TEST_NODE_TYPES,
-      db: nodeA.db,
+      ...openExportStorage(nodeA.db, masterKeyA),
       dataDir: join(dir, 'a-data'),
-      masterKey: masterKeyA,
       baseUrl: base,
       retryAfterSeconds: 0,
       authorize: (request) => {
@@ -89,7 +91,7 @@ describe('Bulk Data round trip: node A exports over HTTP, node B imports', () =>
       from: `${base}/$export`,
       auth,
       intake: nodeB.store,
-      db: nodeB.db,
+      jobs: new BulkImportJobStore(nodeB.db),
       fhirVersion: 'R5',
       chunkSize: 100,
       onProgress: (p) => progress.push(p),
@@ -109,13 +111,13 @@ describe('Bulk Data round trip: node A exports over HTTP, node B imports', () =>
     const cut = new Date().toISOString();
     await new Promise((done) => setTimeout(done, 5));
     await nodeA.store.update('Patient', 'p3', { resourceType: 'Patient', id: 'p3', name: [{ family: 'Later' }] });
-    const sinceResult = await runBulkImport({ from: `${base}/$export`, auth, intake: nodeB.store, db: nodeB.db, fhirVersion: 'R5', types: ['Patient'], since: cut });
+    const sinceResult = await runBulkImport({ from: `${base}/$export`, auth, intake: nodeB.store, jobs: new BulkImportJobStore(nodeB.db), fhirVersion: 'R5', types: ['Patient'], since: cut });
     expect(sinceResult.stored).toBe(1);
 
-    const group = await runBulkImport({ from: `${base}/Group/g1/$export`, auth, intake: nodeB.store, db: nodeB.db, fhirVersion: 'R5', types: ['Patient', 'Observation'] });
+    const group = await runBulkImport({ from: `${base}/Group/g1/$export`, auth, intake: nodeB.store, jobs: new BulkImportJobStore(nodeB.db), fhirVersion: 'R5', types: ['Patient', 'Observation'] });
     expect(group.stored).toBe(2 + 10);
 
-    const compartment = await runBulkImport({ from: `${base}/Patient/$export`, auth, intake: nodeB.store, db: nodeB.db, fhirVersion: 'R5' });
+    const compartment = await runBulkImport({ from: `${base}/Patient/$export`, auth, intake: nodeB.store, jobs: new BulkImportJobStore(nodeB.db), fhirVersion: 'R5' });
     // Everything but the Organization and the Group, less what the group export already brought.
     expect(compartment.stored + compartment.unchanged).toBe(119 + 599);
   });

@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
-import type { Db } from '../../gateway/store/database.js';
 import type { IntakePort } from '../../gateway/intake/port.js';
 import { smartBackendServicesAuth, type AccessTokenSource } from '../rest-sync/smart-backend-auth.js';
 import { runBulkImport, type BulkImportResult, type BulkProgress } from './bulk-import.js';
+import type { ImportJobTable } from './import-job-table.js';
 
 export interface BulkSyncArgs {
   from: string;
@@ -58,7 +58,7 @@ export function parseBulkSyncArgs(argv: string[]): BulkSyncArgs {
   };
 }
 
-export async function authFromArgs(args: BulkSyncArgs): Promise<AccessTokenSource | undefined> {
+async function authFromArgs(args: BulkSyncArgs): Promise<AccessTokenSource | undefined> {
   if (!args.smart) return undefined;
   const jwk = JSON.parse(readFileSync(args.smart.keyFile, 'utf8')) as JWK;
   const alg = jwk.alg === 'RS384' || jwk.kty === 'RSA' ? 'RS384' : 'ES384';
@@ -76,14 +76,14 @@ export async function authFromArgs(args: BulkSyncArgs): Promise<AccessTokenSourc
 
 export async function bulkSyncCommand(
   argv: string[],
-  node: { intake: IntakePort; db: Db; onProgress?: (progress: BulkProgress) => void; signal?: AbortSignal },
+  node: { intake: IntakePort; jobs: ImportJobTable; onProgress?: (progress: BulkProgress) => void; signal?: AbortSignal },
 ): Promise<BulkImportResult> {
   const args = parseBulkSyncArgs(argv);
   return runBulkImport({
     from: args.from,
     auth: await authFromArgs(args),
     intake: node.intake,
-    db: node.db,
+    jobs: node.jobs,
     fhirVersion: args.fhirVersion,
     types: args.types,
     since: args.since,

@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Vault } from '../../gateway/store/vault.js';
-import { openTestNode, TEST_NODE_TYPES, type TestNode } from '../testing/test-node.js';
+import { openTestNode, TEST_NODE_TYPES, type TestNode } from '../../test/support/test-store.js';
 import { bulkExportRoutes } from './export-server.js';
 import { storeExportSource } from './store-export-source.js';
+import { openExportStorage } from '../../gateway/store/export-job-store.js';
+import { LiveResourceIndex } from '../../gateway/store/live-resource-index.js';
 
 const CLIENTS: Record<string, string> = { 'Bearer token-a': 'client-a', 'Bearer token-b': 'client-b' };
 const A = { authorization: 'Bearer token-a' };
@@ -37,11 +39,10 @@ describe('Bulk $export data at rest', () => {
     await app.register(bulkExportRoutes, {
       prefix: '/fhir',
       service: node.store,
-      listAll: storeExportSource(node.db, node.store),
+      listAll: storeExportSource(new LiveResourceIndex(node.db), node.store),
       resourceTypes: TEST_NODE_TYPES,
-      db: node.db,
+      ...openExportStorage(node.db, masterKey),
       dataDir,
-      masterKey,
       baseUrl: 'http://127.0.0.1/fhir',
       retryAfterSeconds: 0,
       retentionSeconds: RETENTION_SECONDS,

@@ -14,10 +14,10 @@ import { OperationOutcomeError, badRequest, getStatus, notFound } from '@medplum
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import type { Db } from '../../gateway/store/database.js';
 import type { ResourceService } from '../../gateway/store/service.js';
-import { Vault } from '../../gateway/store/vault.js';
-import { ExportJobs, type ExportJobRow, type ExportScope } from './export-jobs.js';
+import type { Vault } from '../../gateway/store/vault.js';
+import type { ExportJobRow, ExportJobTable, ExportScope } from './export-job-table.js';
+import { ExportJobs } from './export-jobs.js';
 import type { ListAll } from './store-export-source.js';
 
 export type ExportInteraction = 'search' | 'operation';
@@ -29,12 +29,12 @@ export interface BulkExportServerOptions {
   listAll: ListAll;
   /** Types a system export without `_type` includes. */
   resourceTypes: readonly string[];
-  /** Holds the jobs table. */
-  db: Db;
+  /** The job rows (gateway/store/export-job-store.ts). */
+  jobs: ExportJobTable;
   /** Export files go to `<dataDir>/bulk-export/<job>/` (directories 0700, files 0600). */
   dataDir: string;
-  /** The vault master key: export files are sealed under the patients' compartment keys. */
-  masterKey: Buffer;
+  /** Export files are sealed under the patients' compartment keys; an erased patient drops out. */
+  vault: Pick<Vault, 'seal' | 'open' | 'isShredded'>;
   /** Absolute URL of this FHIR base (status and file URLs are built on it). */
   baseUrl: string;
   /** Throws OperationOutcomeError (401/403) when the request may not read `type`. */
@@ -49,7 +49,7 @@ export interface BulkExportServerOptions {
   now?: () => number;
 }
 
-export const DEFAULT_EXPORT_RETENTION_SECONDS = 3600;
+const DEFAULT_EXPORT_RETENTION_SECONDS = 3600;
 /** How often expired jobs are swept when nobody asks for them. */
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -58,15 +58,17 @@ const NDJSON_FORMATS = new Set(['application/fhir+ndjson', 'application/ndjson',
 export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = async (app, options) => {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const jobs = new ExportJobs({
-    db: options.db,
+    table: options.jobs,
     dataDir: options.dataDir,
     listAll: options.listAll,
-    vault: new Vault(options.db, options.masterKey),
+    vault: options.vault,
     retentionMs: (options.retentionSeconds ?? DEFAULT_EXPORT_RETENTION_SECONDS) * 1000,
     ...(options.now ? { now: options.now } : {}),
   });
-  jobs.open();
-  const sweeper = setInterval(() => jobs.removeExpired(), SWEEP_INTERVAL_MS).unref();
+  await jobs.open();
+  const sweeper = setInterval(() => {
+    jobs.removeExpired().catch((error: unknown) => app.log.warn({ err: error }, 'deleting expired export jobs failed; retrying at the next sweep'));
+  }, SWEEP_INTERVAL_MS).unref();
   app.addHook('onClose', async () => clearInterval(sweeper));
   const retryAfter = String(options.retryAfterSeconds ?? 2);
 
@@ -97,7 +99,7 @@ export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = asy
     const selected = types.length > 0 ? [...new Set(types)] : [...options.resourceTypes];
     const owner = await options.identify(request);
     for (const type of selected) await options.authorize(request, type, 'search');
-    const job = jobs.start(owner, `${new URL(baseUrl).origin}${request.url}`, selected, since, await scope());
+    const job = await jobs.start(owner, `${new URL(baseUrl).origin}${request.url}`, selected, since, await scope());
     return reply.code(202).header('content-location', `${baseUrl}/$export-status/${job.id}`).send();
   }
 
@@ -116,7 +118,7 @@ export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = asy
   async function ownJob(request: FastifyRequest, id: string): Promise<ExportJobRow> {
     // Identity first and scopes only for the owner, so another client learns nothing, not even
     // from a 403, about a job that is not its own.
-    const job = jobs.getFor(id, await options.identify(request));
+    const job = await jobs.getFor(id, await options.identify(request));
     if (!job) throw new OperationOutcomeError(notFound);
     for (const type of job.types) await options.authorize(request, type, 'search');
     return job;
@@ -144,7 +146,7 @@ export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = asy
 
   app.delete<{ Params: { id: string } }>('/$export-status/:id', async (request, reply) => {
     const job = await ownJob(request, request.params.id);
-    jobs.remove(job.id);
+    await jobs.remove(job.id);
     return reply.code(202).send();
   });
 

@@ -1,25 +1,22 @@
-// The export's read side over the node's store: ids of live resources from resource_current
+// The export's read side over the node's store: ids of live resources a page at a time
 // (keyset-paged, so no statement stays open across an await), each decrypted through
 // ResourceService.read. A resource deleted while the export runs is skipped.
 
 import { OperationOutcomeError } from '@medplum/core';
-import type { Db } from '../../gateway/store/database.js';
 import type { FhirResource, ResourceService } from '../../gateway/store/service.js';
+import type { LiveResourceIds } from './live-resource-ids.js';
 
 export type ListAll = (type: string, since?: string) => AsyncIterable<FhirResource>;
 
 const PAGE = 500;
 
-export function storeExportSource(db: Db, service: Pick<ResourceService, 'read'>): ListAll {
-  const page = db.prepare(
-    `SELECT id FROM resource_current WHERE type = ? AND deleted = 0 AND last_updated >= ? AND id > ? ORDER BY id LIMIT ${PAGE}`,
-  );
+export function storeExportSource(index: LiveResourceIds, service: Pick<ResourceService, 'read'>): ListAll {
   return async function* listAll(type: string, since?: string): AsyncIterable<FhirResource> {
     // last_updated is written by Date.toISOString, so compare against the same rendering.
     const from = since ? new Date(since).toISOString() : '';
     let after = '';
     for (;;) {
-      const ids = (page.all(type, from, after) as Array<{ id: string }>).map((row) => row.id);
+      const ids = await index.liveIds(type, from, after, PAGE);
       for (const id of ids) {
         try {
           yield (await service.read(type, id)).resource;

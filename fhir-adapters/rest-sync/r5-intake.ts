@@ -89,7 +89,7 @@ export async function ingest(
   return report;
 }
 
-export function referenceOf(resource: unknown): string {
+function referenceOf(resource: unknown): string {
   const { resourceType, id } = (typeof resource === 'object' && resource !== null ? resource : {}) as { resourceType?: unknown; id?: unknown };
   return `${typeof resourceType === 'string' ? resourceType : '?'}/${typeof id === 'string' ? id : '?'}`;
 }

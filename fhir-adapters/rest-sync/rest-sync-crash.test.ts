@@ -6,13 +6,13 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectedDigests } from '../testing/ehr-expectations.js';
-import { startMedplumEhr, type MedplumEhr } from '../testing/medplum-ehr.js';
-import { r4Observation, r4Patient } from '../testing/r4-samples.js';
-import { currentDigests, journalCount, openTestNode } from '../testing/test-node.js';
+import { expectedDigests } from '../../test/support/ehr/ehr-expectations.js';
+import { startMedplumEhr, type MedplumEhr } from '../../test/support/ehr/medplum-ehr.js';
+import { r4Observation, r4Patient } from '../../test/support/r4-samples.js';
+import { currentDigests, journalCount, openTestNode } from '../../test/support/test-store.js';
 
 const TYPES = ['Patient', 'Observation'];
-const WORKER = resolve(import.meta.dirname, '../testing/rest-sync-worker.ts');
+const WORKER = resolve(import.meta.dirname, '../../test/support/rest-sync-worker.ts');
 
 describe('REST sync survives kill -9 of the node process', () => {
   let ehr: MedplumEhr;

@@ -3,13 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMedplumEhr, type MedplumEhr } from '../testing/medplum-ehr.js';
-import { expectedDigests } from '../testing/ehr-expectations.js';
-import { r4Observation, r4Patient } from '../testing/r4-samples.js';
-import { currentDigests, journalCount, openTestNode, type TestNode } from '../testing/test-node.js';
+import { startMedplumEhr, type MedplumEhr } from '../../test/support/ehr/medplum-ehr.js';
+import { expectedDigests } from '../../test/support/ehr/ehr-expectations.js';
+import { r4Observation, r4Patient } from '../../test/support/r4-samples.js';
+import { currentDigests, journalCount, openTestNode, type TestNode } from '../../test/support/test-store.js';
 import { FhirHttpClient } from './fhir-http-client.js';
 import { RestSync } from './rest-sync.js';
 import { smartBackendServicesAuth } from './smart-backend-auth.js';
+import { SyncCursorStore } from '../../gateway/store/sync-cursor-store.js';
+import { eventually } from '../../test/support/eventually.js';
 
 const TYPES = ['Patient', 'Observation'] as const;
 
@@ -49,7 +51,7 @@ describe('REST sync from a Medplum EHR over HTTP', () => {
       types: TYPES,
       intake: node.store,
       deleter: (type, id) => node.store.delete(type, id),
-      db: node.db,
+      cursors: new SyncCursorStore(node.db),
       pageSize,
     });
   }
@@ -145,16 +147,8 @@ describe('REST sync from a Medplum EHR over HTTP', () => {
     const errors: unknown[] = [];
     sync.start(30, (error) => errors.push(error));
     await put(r4Patient('polled'));
-    await waitFor(async () => (await node.store.read('Patient', 'polled').catch(() => undefined)) !== undefined);
+    await eventually(() => node.store.read('Patient', 'polled'), 5000, 20);
     await sync.stop();
     expect(errors).toEqual([]);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

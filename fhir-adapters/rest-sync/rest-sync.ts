@@ -9,14 +9,13 @@
 // through a run of resources sharing one instant that is longer than a page, where a fresh query
 // would return the same page again.
 
-import type { Db } from '../../gateway/store/database.js';
 import type { IntakePort } from '../../gateway/intake/port.js';
 import type { FhirResource } from '../../gateway/store/service.js';
 import { FhirHttpClient, sleep, type FhirHttpClientOptions } from './fhir-http-client.js';
 import { deletionsIn, type HistoryEntry } from './history-deletions.js';
 import { emptyReport, ingest, mergeReport, type FhirVersion, type IngestReport } from './r5-intake.js';
-import { advance, unseen } from './search-cursor.js';
-import { SyncCursorStore } from './sync-cursor-store.js';
+import { advance, START_CURSOR, unseen } from './search-cursor.js';
+import type { SyncCursorTable, TypeCursor } from './sync-cursor-table.js';
 
 export interface RestSyncOptions {
   /** Names the EHR in cursor rows and in the journal's `source` (`rest-sync:<ehr>`). */
@@ -29,8 +28,8 @@ export interface RestSyncOptions {
   /** The node's delete (ResourceService.delete): IntakePort has no delete. `versionId` null
    * means there was nothing live to delete. */
   deleter: (type: string, id: string) => Promise<{ versionId: string | null }>;
-  /** The node's database; cursors live in table ehr_sync_cursors. */
-  db: Db;
+  /** Where the cursors are kept (gateway/store/sync-cursor-store.ts). */
+  cursors: SyncCursorTable;
   /** `_count` per page. Default 100. */
   pageSize?: number;
   /** Run the `_history` deletion pass. Default true; turn off for servers without type history. */
@@ -63,14 +62,14 @@ interface Bundle {
 
 export class RestSync {
   readonly client: FhirHttpClient;
-  private readonly cursors: SyncCursorStore;
+  private readonly cursors: SyncCursorTable;
   private readonly pageSize: number;
   private readonly source: string;
   private loop: { abort: AbortController; done: Promise<void> } | undefined;
 
   constructor(private readonly options: RestSyncOptions) {
     this.client = new FhirHttpClient(options.server);
-    this.cursors = new SyncCursorStore(options.db);
+    this.cursors = options.cursors;
     this.pageSize = options.pageSize ?? 100;
     this.source = `rest-sync:${options.ehr}`;
   }
@@ -124,7 +123,7 @@ export class RestSync {
   }
 
   private async pullChanges(type: string, report: TypeSyncReport): Promise<void> {
-    let cursor = this.cursors.get(this.options.ehr, type).search;
+    let cursor = (await this.cursor(type)).search;
     let nextLink: string | undefined;
     for (;;) {
       const bundle = await this.client.json<Bundle>(nextLink ?? this.searchUrl(type, cursor.since));
@@ -134,7 +133,7 @@ export class RestSync {
         .filter((resource): resource is FhirResource => resource?.resourceType === type);
       const pageReport = await ingest(this.options.intake, unseen(cursor, page), { version: this.options.fhirVersion, source: this.source });
       const next = advance(cursor, page);
-      this.cursors.saveSearch(this.options.ehr, type, next);
+      await this.cursors.saveSearch(this.options.ehr, type, next);
       report.pages++;
       mergeReport(report, pageReport);
       this.options.onPage?.({ type, resources: page.length, report: pageReport });
@@ -147,6 +146,10 @@ export class RestSync {
     }
   }
 
+  private async cursor(type: string): Promise<TypeCursor> {
+    return (await this.cursors.get(this.options.ehr, type)) ?? { search: START_CURSOR, historySince: null };
+  }
+
   private searchUrl(type: string, since: string | null): string {
     const query = new URLSearchParams();
     if (since !== null) query.set('_lastUpdated', `ge${since}`);
@@ -156,11 +159,11 @@ export class RestSync {
   }
 
   private async applyDeletions(type: string): Promise<number> {
-    const { historySince } = this.cursors.get(this.options.ehr, type);
+    const { historySince } = await this.cursor(type);
     if (historySince === null) {
       // First round: deletions from before it are irrelevant (search returns only live
       // resources); from now on each round looks back to where the previous one ended.
-      this.cursors.saveHistory(this.options.ehr, type, await this.serverTime(type));
+      await this.cursors.saveHistory(this.options.ehr, type, await this.serverTime(type));
       return 0;
     }
     const entries: HistoryEntry[] = [];
@@ -175,7 +178,7 @@ export class RestSync {
     // `_since` is inclusive, so the last window's newest deletion comes again; the node answers
     // it with versionId null (nothing live), which is not counted.
     for (const id of window.deleted) if ((await this.options.deleter(type, id)).versionId !== null) deleted++;
-    if (window.newest !== null) this.cursors.saveHistory(this.options.ehr, type, window.newest);
+    if (window.newest !== null) await this.cursors.saveHistory(this.options.ehr, type, window.newest);
     return deleted;
   }
 

@@ -15,7 +15,7 @@ export interface SearchCursor {
 
 export const START_CURSOR: SearchCursor = { since: null, seen: [] };
 
-export function instantOf(resource: FhirResource): number | undefined {
+function instantOf(resource: FhirResource): number | undefined {
   const value = resource.meta?.lastUpdated;
   if (typeof value !== 'string') return undefined;
   const ms = Date.parse(value);

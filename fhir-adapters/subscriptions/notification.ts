@@ -113,7 +113,7 @@ function notificationType(value: unknown): NotificationType {
 }
 
 /** `Type/id` from a relative or absolute reference (history suffix dropped). */
-export function referenceOf(url: string | undefined): string | undefined {
+function referenceOf(url: string | undefined): string | undefined {
   const match = url ? /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?\/?$/.exec(url) : null;
   return match ? `${match[1]}/${match[2]}` : undefined;
 }

@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smartBackendServicesAuth } from '../rest-sync/smart-backend-auth.js';
-import { startMedplumEhr, type MedplumEhr } from '../testing/medplum-ehr.js';
-import { r4Observation, r4Patient } from '../testing/r4-samples.js';
-import { journalCount, openTestNode, type TestNode } from '../testing/test-node.js';
+import { startMedplumEhr, type MedplumEhr } from '../../test/support/ehr/medplum-ehr.js';
+import { r4Observation, r4Patient } from '../../test/support/r4-samples.js';
+import { journalCount, openTestNode, type TestNode } from '../../test/support/test-store.js';
 import { subscriptionReceiver, type MissedEvents } from './subscription-receiver.js';
+import { SubscriptionStateStore } from '../../gateway/store/subscription-state-store.js';
+import { eventually } from '../../test/support/eventually.js';
 
 const TOPIC = 'http://example.org/fhir/SubscriptionTopic/patient-and-vitals';
 
@@ -105,7 +107,7 @@ describe('Subscriptions rest-hook receiver over HTTP', () => {
       prefix: '/subscriptions',
       intake: node.store,
       deleter: (type, id) => node.store.delete(type, id),
-      db: node.db,
+      states: new SubscriptionStateStore(node.db),
       onMissedEvents: (info) => void missed.push(info),
       endpoints: [
         { id: 'r5', secret: { header: 'X-Careledger-Secret', value: 'r5-secret' }, fhirVersion: 'R5', types: ['Patient'], server, subscription: 'Subscription/sub-r5' },
@@ -178,19 +180,11 @@ describe('Subscriptions rest-hook receiver over HTTP', () => {
 
     const later = { resourceType: 'Patient', id: 'sub-p3', name: [{ family: 'Silva' }] };
     expect((await r5(r5Notification('event-notification', [{ number: 5, focus: 'Patient/sub-p3' }], [later]))).status).toBe(200);
-    await waitFor(() => missed.length === 1);
+    await eventually(() => expect(missed).toHaveLength(1), 2000, 10);
     expect(missed[0]).toEqual({ endpoint: 'r5', types: ['Patient'], expected: 5, received: 2 });
 
     expect((await r4(backportNotification('heartbeat', [], [], 7))).status).toBe(200);
-    await waitFor(() => missed.length === 2);
+    await eventually(() => expect(missed).toHaveLength(2), 2000, 10);
     expect(missed[1]).toEqual({ endpoint: 'r4', types: ['Patient', 'Observation'], expected: 7, received: 3 });
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

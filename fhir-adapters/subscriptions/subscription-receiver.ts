@@ -10,12 +10,11 @@ import { OperationOutcomeError, getStatus, notFound, unauthorized } from '@medpl
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import type { Db } from '../../gateway/store/database.js';
 import type { IntakePort } from '../../gateway/intake/port.js';
 import { FhirHttpClient, type FhirHttpClientOptions } from '../rest-sync/fhir-http-client.js';
 import { emptyReport, ingest, mergeReport, type FhirVersion, type IngestReport } from '../rest-sync/r5-intake.js';
 import { parseNotification, type Notification } from './notification.js';
-import { SubscriptionStateStore, type SubscriptionState } from './subscription-state.js';
+import type { SubscriptionState, SubscriptionStateTable } from './subscription-state.js';
 
 export interface SubscriptionEndpoint {
   /** The last path segment of the rest-hook URL given to the EHR. */
@@ -45,7 +44,8 @@ export interface SubscriptionReceiverOptions {
   intake: IntakePort;
   /** ResourceService.delete: for deletions in payloads and focus resources the EHR answers 404/410 for. */
   deleter: (type: string, id: string) => Promise<unknown>;
-  db: Db;
+  /** Where each endpoint's state is kept (gateway/store/subscription-state-store.ts). */
+  states: SubscriptionStateTable;
   /** Typically RestSync.syncType for each type. Runs after the reply; failures are logged. */
   onMissedEvents?: (missed: MissedEvents) => void | Promise<void>;
 }
@@ -54,7 +54,7 @@ export const subscriptionReceiver: FastifyPluginAsync<SubscriptionReceiverOption
   const endpoints = new Map(
     options.endpoints.map((endpoint) => [endpoint.id, { endpoint, client: new FhirHttpClient(endpoint.server) }]),
   );
-  const states = new SubscriptionStateStore(options.db);
+  const { states } = options;
 
   // Registered under a parent that already parses FHIR JSON (the FHIR base), inherit its parser.
   for (const type of ['application/fhir+json', 'application/json+fhir']) {
@@ -83,10 +83,10 @@ export const subscriptionReceiver: FastifyPluginAsync<SubscriptionReceiverOption
       });
     }
 
-    const before = states.get(endpoint.id);
+    const before = await states.get(endpoint.id);
     const report = notification.type === 'event-notification' ? await ingestEvents(notification, endpoint, client) : emptyReport();
     const { state, missed } = track(before, notification);
-    states.record(endpoint.id, notification.subscription, state);
+    await states.record(endpoint.id, notification.subscription, state);
     if (missed && options.onMissedEvents) {
       const info: MissedEvents = { endpoint: endpoint.id, types: endpoint.types, ...missed };
       request.log.warn(info, 'subscription events missed; catching up over REST');

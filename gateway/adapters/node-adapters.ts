@@ -7,14 +7,18 @@ import { AnchoredReceiptFeed } from '../anchoring/anchored-receipts.js';
 import type { ReceiptService } from '../anchoring/receipt-service.js';
 import { requireFhirAccess } from '../auth/fhir-access.js';
 import type { NodeConfig } from '../config.js';
-import { FHIR_BASE } from '../server/app.js';
-import type { Db } from '../store/database.js';
-import type { ResourceStore } from '../store/resource-store.js';
+import { FHIR_BASE } from '../server/fhir-bases.js';
+import type { IntakePipeline } from '../intake/pipeline.js';
+import type { Vault } from '../store/vault.js';
+import type { ExportJobTable } from '../../fhir-adapters/bulk/export-job-table.js';
 import { bulkExportRoutes } from '../../fhir-adapters/bulk/export-server.js';
+import type { LiveResourceIds } from '../../fhir-adapters/bulk/live-resource-ids.js';
 import { storeExportSource } from '../../fhir-adapters/bulk/store-export-source.js';
-import type { AckCode } from '../../fhir-adapters/hl7/ack.js';
+import type { AckCode } from '../../fhir-adapters/hl7/ack-message.js';
 import type { MllpListener } from '../../fhir-adapters/hl7/mllp-listener.js';
 import type { RestSync } from '../../fhir-adapters/rest-sync/rest-sync.js';
+import type { SyncCursorTable } from '../../fhir-adapters/rest-sync/sync-cursor-table.js';
+import type { SubscriptionStateTable } from '../../fhir-adapters/subscriptions/subscription-state.js';
 import { subscriptionReceiver } from '../../fhir-adapters/subscriptions/subscription-receiver.js';
 import { ehrTokenSource } from './ehr-auth.js';
 import { startHl7Adapter } from './hl7-adapter.js';
@@ -45,31 +49,41 @@ export interface NodeAdapters {
   close(): Promise<void>;
 }
 
+/** What the adapters keep in the node's database (gateway/store/adapter-stores.ts opens them over SQLite). */
+export interface AdapterStores {
+  exportJobs: ExportJobTable;
+  /** Seals Bulk export files under the patients' compartment keys. */
+  exportVault: Pick<Vault, 'seal' | 'open' | 'isShredded'>;
+  liveIds: LiveResourceIds;
+  syncCursors: SyncCursorTable;
+  subscriptionStates: SubscriptionStateTable;
+}
+
 export interface NodeAdapterDeps {
   config: NodeConfig;
-  db: Db;
-  store: ResourceStore;
+  stores: AdapterStores;
+  store: IntakePipeline;
   receipts: ReceiptService;
   masterKey: Buffer;
   /** What a system $export without _type covers. */
   resourceTypes: readonly string[];
 }
 
-export function prepareAdapters({ config, db, store, receipts, masterKey, resourceTypes }: NodeAdapterDeps): NodeAdapters {
+export function prepareAdapters({ config, stores, store, receipts, masterKey, resourceTypes }: NodeAdapterDeps): NodeAdapters {
   const settings = config.adapters;
   const deleter = (type: string, id: string) => store.delete(type, id);
   const authBase = settings.restSync?.fhirBase ?? settings.subscriptions[0]?.fhirBase;
   const auth = settings.ehrAuth ? ehrTokenSource(settings.ehrAuth, authBase) : undefined;
   const syncStatus = settings.restSync ? new RestSyncStatus(settings.restSync.fhirBase) : undefined;
   const restSync: RestSync | undefined = settings.restSync
-    ? createRestSync(settings.restSync, { intake: store, deleter, db, auth, onRound: syncStatus!.record })
+    ? createRestSync(settings.restSync, { intake: store, deleter, cursors: stores.syncCursors, auth, onRound: syncStatus!.record })
     : undefined;
 
   let log: FastifyBaseLogger | undefined;
   let hl7: MllpListener | undefined;
   let kafka: KafkaAdapter | undefined;
   const feed = settings.kafka?.receiptsTopic
-    ? new AnchoredReceiptFeed(db, receipts, (error, batchSeq) => log?.error({ err: error, batchSeq }, 'building receipts for Kafka failed'))
+    ? new AnchoredReceiptFeed(receipts, (error, batchSeq) => log?.error({ err: error, batchSeq }, 'building receipts for Kafka failed'))
     : undefined;
 
   return {
@@ -77,11 +91,11 @@ export function prepareAdapters({ config, db, store, receipts, masterKey, resour
       await app.register(bulkExportRoutes, {
         prefix: FHIR_BASE,
         service: store,
-        listAll: storeExportSource(db, store),
+        listAll: storeExportSource(stores.liveIds, store),
         resourceTypes,
-        db,
+        jobs: stores.exportJobs,
         dataDir: config.dataDir,
-        masterKey,
+        vault: stores.exportVault,
         baseUrl: `${config.publicUrl}${FHIR_BASE}`,
         // SMART scopes only: member JWTs (gateway/consent) are for consented reads, not exports.
         authorize: (request, type, interaction) => {
@@ -103,7 +117,7 @@ export function prepareAdapters({ config, db, store, receipts, masterKey, resour
         })),
         intake: store,
         deleter,
-        db,
+        states: stores.subscriptionStates,
         onMissedEvents: async ({ endpoint, types }) => {
           if (!restSync) {
             app.log.warn({ endpoint }, 'subscription events were missed and cannot be caught up: set EHR_FHIR_BASE to enable REST sync');

@@ -1,13 +1,13 @@
-// REST sync for the running node: RestSync on the node's store and database, polled every
+// REST sync for the running node: RestSync on the node's store and cursor table, polled every
 // EHR_SYNC_INTERVAL_MS, with what /health reports about it. `lagMs` is how far behind the EHR the
 // node may be: the time since the last round that completed began (a change made at the EHR
 // after that instant may not be here yet).
 
 import type { RestSyncAdapterConfig } from '../config.js';
 import type { IntakePort } from '../intake/port.js';
-import type { Db } from '../store/database.js';
 import { RestSync, type SyncRound } from '../../fhir-adapters/rest-sync/rest-sync.js';
 import type { AccessTokenSource } from '../../fhir-adapters/rest-sync/smart-backend-auth.js';
+import type { SyncCursorTable } from '../../fhir-adapters/rest-sync/sync-cursor-table.js';
 
 export interface RestSyncHealth {
   fhirBase: string;
@@ -28,7 +28,7 @@ export function createRestSync(
   deps: {
     intake: IntakePort;
     deleter: (type: string, id: string) => Promise<{ versionId: string | null }>;
-    db: Db;
+    cursors: SyncCursorTable;
     auth?: AccessTokenSource;
     onRound?: (round: SyncRound) => void;
   },
@@ -40,7 +40,7 @@ export function createRestSync(
     types: config.types,
     intake: deps.intake,
     deleter: deps.deleter,
-    db: deps.db,
+    cursors: deps.cursors,
     pageSize: config.pageSize,
     detectDeletes: config.detectDeletes,
     ...(deps.onRound ? { onRound: deps.onRound } : {}),

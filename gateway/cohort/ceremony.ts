@@ -61,7 +61,7 @@ export interface FinalizedCeremony {
 const GROTH16_TEMPLATE = join(dirname(createRequire(import.meta.url).resolve('snarkjs')), '..', 'templates', 'verifier_groth16.sol.ejs');
 
 /** Renders the Groth16 Solidity verifier of a zkey under the given contract name. */
-export async function exportSolidityVerifier(zkeyPath: string, contractName: string): Promise<string> {
+async function exportSolidityVerifier(zkeyPath: string, contractName: string): Promise<string> {
   if (!/^[A-Z][A-Za-z0-9]*Verifier$/.test(contractName)) {
     throw new Error(`ceremony finalize: contract name ${contractName} must look like SomethingVerifier`);
   }

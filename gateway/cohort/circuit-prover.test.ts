@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { circuitArtifacts, loadVerificationKey } from './artifacts.js';
 import { CircuitProver, configuredBackend, verifyGroth16 } from './circuit-prover.js';
-import { sampleCircuitInputs } from './circuit-witness-samples.js';
+import { sampleCircuitInputs } from '../../test/support/circuit-witness-samples.js';
 import { nativeProverUnavailableReason } from './native-groth16.js';
 import { releaseZkThreads } from './zk-toolkit.js';
 

@@ -1,18 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { WitnessCalculator } from 'circom_runtime';
-import type { Groth16Proof, VerificationKey } from 'snarkjs';
+import type { VerificationKey } from 'snarkjs';
 import type { CircuitArtifacts } from './artifacts.js';
 import type { CircuitInput } from './circuit-inputs.js';
+import type { Groth16Result } from './groth16-result.js';
 import { NativeGroth16Prover } from './native-groth16.js';
 import { configuredBackend, type ProverBackend } from './prover-backend.js';
 
 export { configuredBackend, type ProverBackend } from './prover-backend.js';
-
-export interface Groth16Result {
-  proof: Groth16Proof;
-  /** Decimal strings: circuit outputs first, then public inputs, in declaration order. */
-  publicSignals: string[];
-}
+export type { Groth16Result } from './groth16-result.js';
 
 type Engine = { backend: 'native'; sidecars: Sidecar[] } | { backend: 'snarkjs'; zkey: Uint8Array };
 

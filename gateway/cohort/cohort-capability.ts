@@ -5,17 +5,18 @@
 
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { CohortPort, Hex, MemberPort } from '../ledger/ports.js';
-import type { Db } from '../store/database.js';
 import type { ResourceService } from '../store/service.js';
 import { AnswerBlindings } from './answer-blindings.js';
 import { cohortRoutes } from './cohort-routes.js';
 import { CohortService } from './cohort-service.js';
 import { CohortQueryWorker } from './query-worker.js';
 import type { ProverBackend } from './circuit-prover.js';
+import type { CohortRecordIndex } from './record-index.js';
 import { closeZkToolkit, loadZkToolkit, type ZkToolkit } from './zk-toolkit.js';
 
 export interface CohortCapabilityOptions {
-  db: Db;
+  /** Which patients are live and what references them (gateway/store/live-resource-index.ts). */
+  records: CohortRecordIndex;
   store: ResourceService;
   masterKey: Buffer;
   cohorts: CohortPort;
@@ -43,7 +44,7 @@ export async function startCohortCapability(options: CohortCapabilityOptions): P
     toolkit ??= loadZkToolkit(undefined, options.zkProver ?? 'auto');
     return toolkit;
   };
-  const service = new CohortService({ db: options.db, store: options.store, masterKey: options.masterKey, cohorts: options.cohorts, memberId: options.self.memberId, zk });
+  const service = new CohortService({ records: options.records, store: options.store, masterKey: options.masterKey, cohorts: options.cohorts, memberId: options.self.memberId, zk });
   const hospital = await options.members.hasRole(options.self.signer, 'HOSPITAL');
   const worker = hospital
     ? new CohortQueryWorker({

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ContractFactory, JsonRpcProvider, type BaseContract } from 'ethers';
 import * as snarkjs from 'snarkjs';
 import solc from 'solc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomRecords, T2DM } from '../../circuits/record-fixtures.js';
+import { randomRecords, T2DM } from '../../test/support/cohort-records.js';
+import { freePort } from '../server/free-port.js';
 import { circuitArtifacts, loadVerificationKey } from './artifacts.js';
 import { CircuitProver, type Groth16Result } from './circuit-prover.js';
 import { buildCohortTree, inclusionPath } from './cohort-tree.js';
@@ -111,15 +111,6 @@ describe('eligibility, off chain', () => {
 });
 
 let eligibilityProof: Groth16Result;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function compileVerifier(name: string): Promise<{ abi: unknown[]; bytecode: string }> {
   const content = await readFile(join(CONTRACTS, `${name}.sol`), 'utf8');

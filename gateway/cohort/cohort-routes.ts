@@ -12,7 +12,7 @@ import type { QueryResults } from './answer-audit.js';
 import type { CohortService } from './cohort-service.js';
 import type { EligibilityProofDocument } from './eligibility-check.js';
 
-export const COHORT_PREFIX = '/cohort';
+const COHORT_PREFIX = '/cohort';
 
 const criteriaSchema = { type: 'array', minItems: 1, maxItems: 8, items: { type: 'object' } } as const;
 const decimal = { type: 'string', pattern: '^[0-9]{1,78}$' } as const;

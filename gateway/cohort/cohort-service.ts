@@ -1,7 +1,6 @@
 import { badRequest, conflict, forbidden, notFound, OperationOutcomeError } from '@medplum/core';
 import { CohortRejectedError } from '../ledger/cohort-errors.js';
 import type { CohortPort, Hex } from '../ledger/ports.js';
-import type { Db } from '../store/database.js';
 import type { ResourceService } from '../store/service.js';
 import { auditQuery, type QueryResults } from './answer-audit.js';
 import { inclusionPath } from './cohort-tree.js';
@@ -11,16 +10,18 @@ import { proveEligibility } from './eligibility-proof.js';
 import { EpochCommitter } from './epoch-committer.js';
 import { PatientSecrets } from './patient-secrets.js';
 import { toProofCalldata } from './proof-calldata.js';
+import type { CohortRecordIndex } from './record-index.js';
 import { CohortRecordSource } from './record-source.js';
 import { trialScopeId } from './trial-scope.js';
 import type { ZkToolkit } from './zk-toolkit.js';
 
 /** i2b2/SHRINE practice, and the default: counts under 10 are not released in the clear. */
-export const DEFAULT_MIN_CELL_SIZE = 10;
+const DEFAULT_MIN_CELL_SIZE = 10;
 const DEFAULT_QUERY_SECONDS = 3600;
 
 export interface CohortServiceOptions {
-  db: Db;
+  /** Which patients are live and what references them (gateway/store/live-resource-index.ts). */
+  records: CohortRecordIndex;
   store: ResourceService;
   masterKey: Buffer;
   cohorts: CohortPort;
@@ -48,7 +49,7 @@ export class CohortService {
   private readonly now: () => number;
 
   constructor(private readonly options: CohortServiceOptions) {
-    const source = new CohortRecordSource(options.db, options.store, new PatientSecrets(options.masterKey));
+    const source = new CohortRecordSource(options.records, options.store, new PatientSecrets(options.masterKey));
     this.committer = new EpochCommitter(source, options.cohorts, options.memberId, async () => (await options.zk()).hash);
     this.now = options.now ?? Date.now;
   }

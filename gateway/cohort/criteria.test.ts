@@ -1,6 +1,6 @@
 import { OperationOutcomeError } from '@medplum/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { baseRecord, CKD, HYPERTENSION, randomRecords, seededRandom, T2DM } from '../../circuits/record-fixtures.js';
+import { baseRecord, CKD, HYPERTENSION, randomRecords, seededRandom, T2DM } from '../../test/support/cohort-records.js';
 import { birthWindowForAge, compileCriteria, criteriaHash, evaluateCriteria, validateCriteria, type CohortCriteria, type CompiledCriteria } from './criteria.js';
 import { dayNumber } from './day-number.js';
 import type { FeatureRecord } from './features.js';

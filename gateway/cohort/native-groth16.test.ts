@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as snarkjs from 'snarkjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { circuitArtifacts, loadVerificationKey, type CohortCircuit } from './artifacts.js';
-import { circuitWitness, sampleCircuitInputs } from './circuit-witness-samples.js';
+import { circuitWitness, sampleCircuitInputs } from '../../test/support/circuit-witness-samples.js';
 import { NativeGroth16Prover, nativeProverUnavailableReason } from './native-groth16.js';
 
 const unavailable = await nativeProverUnavailableReason();

@@ -9,7 +9,7 @@ import { access, constants, mkdir, readdir, readFile, rename, rm } from 'node:fs
 import { arch, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Groth16Result } from './circuit-prover.js';
+import type { Groth16Result } from './groth16-result.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SOURCE_DIR = join(ROOT, 'circuits', 'native-prover');

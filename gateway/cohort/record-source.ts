@@ -1,5 +1,4 @@
 import { OperationOutcomeError } from '@medplum/core';
-import type { Db } from '../store/database.js';
 import type { ResourceService } from '../store/service.js';
 import { buildCohortTree, type CohortTree } from './cohort-tree.js';
 import { identityCommitment } from './eligibility-proof.js';
@@ -7,6 +6,7 @@ import { extractFeatures, type ConditionLike, type FeatureRecord, type Observati
 import type { PatientSecrets } from './patient-secrets.js';
 import type { PoseidonHash } from './poseidon.js';
 import { recordLeaf } from './record-encoding.js';
+import type { CohortRecordIndex } from './record-index.js';
 
 /** The node's feature records at one moment, in leaf order, and the tree over them. */
 export interface CohortSnapshot {
@@ -26,25 +26,14 @@ const YIELD_EVERY = 100;
  * the same data. Nothing here leaves the node; only the tree's roots do.
  */
 export class CohortRecordSource {
-  private readonly statements;
-
   constructor(
-    db: Db,
+    private readonly index: CohortRecordIndex,
     private readonly store: ResourceService,
     private readonly secrets: PatientSecrets,
-  ) {
-    this.statements = {
-      patients: db.prepare("SELECT id FROM resource_current WHERE type = 'Patient' AND deleted = 0 ORDER BY id"),
-      linked: db.prepare(
-        `SELECT c.id AS id, s.value AS patient FROM resource_current c
-           JOIN search_index s ON s.type = c.type AND s.id = c.id AND s.param = 'patient'
-          WHERE c.type = ? AND c.deleted = 0`,
-      ),
-    };
-  }
+  ) {}
 
   async snapshot(hash: PoseidonHash): Promise<CohortSnapshot> {
-    const patientIds = (this.statements.patients.all() as { id: string }[]).map((row) => row.id);
+    const patientIds = await this.index.livePatientIds();
     const conditions = await this.linked('Condition');
     const observations = await this.linked('Observation');
     const records: FeatureRecord[] = [];
@@ -68,7 +57,7 @@ export class CohortRecordSource {
 
   private async linked(type: 'Condition' | 'Observation'): Promise<Map<string, unknown[]>> {
     const byPatient = new Map<string, unknown[]>();
-    const rows = this.statements.linked.all(type) as { id: string; patient: string }[];
+    const rows = await this.index.linkedToPatients(type);
     for (const [i, row] of rows.entries()) {
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
       const resource = await this.readOrNull(type, row.id);

@@ -2,9 +2,8 @@
 // sealed and anchored like any resource) and reads a patient's access history back with the
 // receipt of each entry.
 
-import type { Hex } from '../ledger/ports.js';
 import type { FhirResource, ResourceService } from '../store/service.js';
-import { type AccessAuditInput, type AuditNode, DETAIL, accessAuditEvent } from './audit-event.js';
+import { type AccessAuditInput, type AuditNode, accessAuditEvent } from './audit-event.js';
 
 export interface AccessEntry {
   auditEvent: FhirResource;
@@ -62,10 +61,4 @@ export class AccessLog {
       }),
     );
   }
-}
-
-/** The grant ids an access AuditEvent names. */
-export function grantsOf(auditEvent: FhirResource): Hex[] {
-  const entities = (auditEvent.entity ?? []) as Array<{ detail?: Array<{ type?: { text?: string }; valueString?: string }> }>;
-  return entities.flatMap((e) => (e.detail ?? []).filter((d) => d.type?.text === DETAIL.grant).map((d) => d.valueString as Hex));
 }

@@ -7,8 +7,8 @@ import type { FhirResource } from '../store/service.js';
 import { PURPOSE_DISPLAY, PURPOSE_OF_USE_SYSTEM, type PurposeCode } from './purpose-of-use.js';
 
 export const MEMBER_SYSTEM = 'urn:careledger:member';
-export const PATIENT_ADDRESS_SYSTEM = 'urn:careledger:patient-address';
-export const DETAIL = {
+const PATIENT_ADDRESS_SYSTEM = 'urn:careledger:patient-address';
+const DETAIL = {
   grant: 'consent-grant',
   refusal: 'refusal',
   breakGlassReason: 'break-glass-reason',

@@ -1,16 +1,16 @@
-// Assembles the consent capability of a node from its parts (store, vault, chain ports, member
+// Assembles the consent capability of a node from its parts (tables, store, vault, chain ports, member
 // key) and hands the HTTP layer what it plugs in: the member-aware authorize, the per-request
 // service and the patient routes. Starting it catches the grant cache up with the chain.
 
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
-import type { Authorize } from '../fhir/options.js';
+import type { Authorize } from '../fhir/authorize.js';
 import type { ConsentPort, Hex, MemberPort } from '../ledger/ports.js';
-import type { Db } from '../store/database.js';
 import type { ResourceService } from '../store/service.js';
 import type { Vault } from '../store/vault.js';
 import { AccessLog } from './access-log.js';
 import { ConsentEnforcer } from './consent-enforcer.js';
 import { ConsentService } from './consent-service.js';
+import type { ConsentTables } from './consent-tables.js';
 import { ConsentView } from './consent-view.js';
 import { EmergencyLog } from './emergency-log.js';
 import { PatientErasure } from './erasure.js';
@@ -25,7 +25,9 @@ import { PatientSessions } from './patient-sessions.js';
 import { patientRoutes } from './patient-routes.js';
 
 export interface ConsentCapabilityOptions {
-  db: Db;
+  /** What the capability keeps in the node's database (gateway/store/consent-store.ts). */
+  tables: ConsentTables;
+  /** Seals custodial patient keys in the patient's compartment. */
   vault: Vault;
   /** The node's own store: the view reads it, AuditEvents and Consents are written to it. */
   store: ResourceService;
@@ -62,16 +64,17 @@ export async function startConsentCapability(options: ConsentCapabilityOptions):
 
   const node = { memberId: options.self.memberId, orgId: options.self.orgId };
   const cache = new GrantCache();
-  const scopes = new GrantScopes(options.db);
-  const keys = new PatientKeys(options.db, options.vault, options.self.memberId);
-  const sessions = new PatientSessions(options.db, now);
+  const { tables } = options;
+  const scopes = await GrantScopes.open(tables.grants);
+  const keys = await PatientKeys.open(tables.patientKeys, options.vault, options.self.memberId);
+  const sessions = new PatientSessions(tables.patientTokens, now);
   const accessLog = new AccessLog(options.store, node, () => new Date(now()));
-  const emergency = new EmergencyLog(options.db, options.consents, warn('logging a break-glass access on chain failed; retrying'));
+  const emergency = new EmergencyLog(tables.emergencyOutbox, options.consents, warn('logging a break-glass access on chain failed; retrying'));
   const enforcer = new ConsentEnforcer(keys, cache, scopes, accessLog, emergency, now);
   const service = new ConsentService(options.consents, cache, scopes, keys, options.store, now);
-  const erasure = new PatientErasure(options.db, options.vault, options.store, keys, sessions, scopes, service, node, now);
+  const erasure = new PatientErasure(tables.erasure, options.store, keys, sessions, scopes, service, node, now);
   const authenticator = new MemberAuthenticator({
-    db: options.db,
+    jtis: tables.memberJtis,
     directory: new MemberDirectory(options.members, options.memberCacheMs ?? 10_000, now),
     audiences: options.audiences,
     now,

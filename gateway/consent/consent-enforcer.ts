@@ -100,8 +100,8 @@ export class ConsentEnforcer {
     });
     // The on-chain event names the patient by address; a patient without one gets a custodial key
     // now. The view has confirmed the patient exists: no key is ever made for an id nobody holds.
-    const patientAddress = this.keys.ensureCustodial(access.patientId!).address;
-    this.emergency.enqueue({ accessor: access.principal.memberId, patientAddress, reasonHash, auditEventId: auditEvent.id! });
+    const patientAddress = (await this.keys.ensureCustodial(access.patientId!)).address;
+    await this.emergency.enqueue({ accessor: access.principal.memberId, patientAddress, reasonHash, auditEventId: auditEvent.id! });
   }
 }
 

@@ -10,7 +10,7 @@ import { MEMBER_SYSTEM } from './audit-event.js';
 import { PURPOSE_DISPLAY, PURPOSE_OF_USE_SYSTEM, purposeCodes } from './purpose-of-use.js';
 import { type ConsentDomain, type ConsentMessage, typedDataRequest } from './typed-data.js';
 
-export const GRANT_ID_SYSTEM = 'urn:careledger:consent-grant';
+const GRANT_ID_SYSTEM = 'urn:careledger:consent-grant';
 
 export interface ConsentResourceInput {
   patientId: string;

@@ -9,7 +9,7 @@ import type { Hex } from '../ledger/ports.js';
 import type { FhirResource } from '../store/service.js';
 
 export const CONSENT_ACTION_SYSTEM = 'http://terminology.hl7.org/CodeSystem/consentaction';
-export const CONSENT_ACTIONS = ['access', 'collect', 'correct', 'disclose', 'use'] as const;
+const CONSENT_ACTIONS = ['access', 'collect', 'correct', 'disclose', 'use'] as const;
 export type ConsentAction = (typeof CONSENT_ACTIONS)[number];
 
 /** The action a read or search needs. */

@@ -5,7 +5,7 @@
 // grant cache at once, and documents the grant as an R5 Consent in the patient's compartment.
 
 import { OperationOutcomeError, badRequest, conflict, getStatus, notFound } from '@medplum/core';
-import { keccak256, toUtf8Bytes } from 'ethers';
+import { memberIdOf } from '../crypto/digest.js';
 import { ConsentRejectedError } from '../ledger/consent-errors.js';
 import type { ConsentGrantRecord, ConsentPort, Hex } from '../ledger/ports.js';
 import type { FhirResource, ResourceService } from '../store/service.js';
@@ -103,15 +103,15 @@ export class ConsentService {
       if (request.signature !== undefined) {
         signature = this.checkedSignature(request.signature, grantId, record.address);
       } else {
-        signature = (await this.keys.custodialSigner(patientId).signTypedData(typedDomain(this.domain), CONSENT_TYPES, message)) as Hex;
+        signature = (await (await this.keys.custodialSigner(patientId)).signTypedData(typedDomain(this.domain), CONSENT_TYPES, message)) as Hex;
       }
 
-      this.scopes.record(grantId, patientId, scope);
+      await this.scopes.record(grantId, patientId, scope);
       let tx;
       try {
         tx = await this.port.grant(contractTerms(message), signature);
       } catch (error) {
-        this.scopes.remove(grantId);
+        await this.scopes.remove(grantId);
         throw chainRefusal(error);
       }
       this.cache.apply([{ kind: 'granted', ...tx }]);
@@ -131,7 +131,7 @@ export class ConsentService {
           recorded: new Date(this.now()),
         }),
       );
-      this.scopes.attach(grantId, consent.resource.id!, tx.txHash);
+      await this.scopes.attach(grantId, consent.resource.id!, tx.txHash);
       return { grantId, txHash: tx.txHash, blockNumber: tx.blockNumber, consent: consent.resource };
     });
   }
@@ -160,7 +160,7 @@ export class ConsentService {
         nonce = this.statedNonce(wallet.nonce, chainNonce);
         signature = this.checkedSignature(wallet.signature, revocationDigest(this.domain, { grantId, nonce }), record.address);
       } else {
-        signature = (await this.keys.custodialSigner(patientId).signTypedData(typedDomain(this.domain), REVOCATION_TYPES, { grantId, nonce })) as Hex;
+        signature = (await (await this.keys.custodialSigner(patientId)).signTypedData(typedDomain(this.domain), REVOCATION_TYPES, { grantId, nonce })) as Hex;
       }
       let tx;
       try {
@@ -258,13 +258,13 @@ export class ConsentService {
     const existing = this.keys.get(patientId);
     if (existing) return { record: existing, created: false };
     await this.requirePatient(patientId);
-    return { record: this.keys.ensureCustodial(patientId), created: true };
+    return { record: await this.keys.ensureCustodial(patientId), created: true };
   }
 
   private async patientKey(patientId: string, createCustodial: boolean): Promise<PatientKeyRecord> {
     // Only a patient the hospital holds (and has not erased) can consent here.
     await this.requirePatient(patientId);
-    const record = this.keys.get(patientId) ?? (createCustodial ? this.keys.ensureCustodial(patientId) : null);
+    const record = this.keys.get(patientId) ?? (createCustodial ? await this.keys.ensureCustodial(patientId) : null);
     if (!record) {
       throw new OperationOutcomeError(
         conflict('The patient has no key yet: link their wallet, or create a custodial key (POST .../custodial-key)'),
@@ -319,7 +319,7 @@ function granteeMemberId(grantee: GrantRequest['grantee']): Hex {
     if (!/^0x[0-9a-fA-F]{64}$/.test(grantee.memberId)) throw new OperationOutcomeError(badRequest('grantee.memberId must be a bytes32 hex id', 'grantee'));
     return grantee.memberId.toLowerCase() as Hex;
   }
-  if (grantee?.orgId) return keccak256(toUtf8Bytes(grantee.orgId)) as Hex;
+  if (grantee?.orgId) return memberIdOf(grantee.orgId);
   throw new OperationOutcomeError(badRequest('grantee must name the member (orgId or memberId)', 'grantee'));
 }
 

@@ -202,7 +202,7 @@ function grantIdsOf(decision: Exclude<Decision, { kind: 'refused' }>, resources:
 }
 
 /** The one patient a search is restricted to, or undefined when it names none or several. */
-export function searchedPatient(query: SearchQuery): string | undefined {
+function searchedPatient(query: SearchQuery): string | undefined {
   const named = new Set<string>();
   for (const param of query.params) {
     if (param.code !== 'patient' && param.code !== 'subject' && !(param.code === '_id' && query.type === 'Patient')) continue;

@@ -4,8 +4,7 @@
 
 import { ConsentRejectedError } from '../ledger/consent-errors.js';
 import type { ConsentPort, Hex } from '../ledger/ports.js';
-import type { Db } from '../store/database.js';
-import { ensureConsentSchema } from './consent-schema.js';
+import type { EmergencyOutbox, PendingEmergency } from './consent-tables.js';
 
 export interface EmergencyRecord {
   accessor: Hex;
@@ -14,34 +13,16 @@ export interface EmergencyRecord {
   auditEventId: string;
 }
 
-interface Row {
-  seq: number;
-  accessor: string;
-  patient_address: string;
-  reason_hash: string;
-}
-
 export class EmergencyLog {
-  private readonly statements;
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    db: Db,
+    private readonly outbox: EmergencyOutbox,
     private readonly port: ConsentPort,
     private readonly onError: (error: unknown) => void = () => undefined,
     private readonly retryMs = 2_000,
-  ) {
-    ensureConsentSchema(db);
-    this.statements = {
-      insert: db.prepare(
-        'INSERT INTO consent_emergency_outbox (accessor, patient_address, reason_hash, audit_event_id, created_at) VALUES (?, ?, ?, ?, ?)',
-      ),
-      pending: db.prepare('SELECT seq, accessor, patient_address, reason_hash FROM consent_emergency_outbox WHERE tx_hash IS NULL ORDER BY seq'),
-      sent: db.prepare('UPDATE consent_emergency_outbox SET tx_hash = ?, block_number = ? WHERE seq = ?'),
-      byAudit: db.prepare('SELECT tx_hash, block_number FROM consent_emergency_outbox WHERE audit_event_id = ?'),
-    };
-  }
+  ) {}
 
   start(): void {
     this.timer = setInterval(() => void this.flush(), this.retryMs);
@@ -54,15 +35,15 @@ export class EmergencyLog {
     await this.flushing;
   }
 
-  enqueue(record: EmergencyRecord): void {
-    this.statements.insert.run(record.accessor, record.patientAddress, record.reasonHash, record.auditEventId, Date.now());
+  async enqueue(record: EmergencyRecord): Promise<void> {
+    await this.outbox.add(record, Date.now());
     void this.flush();
   }
 
   /** The chain transaction that logged the break-glass read of an AuditEvent, once it landed. */
-  txFor(auditEventId: string): { txHash: Hex; blockNumber: number } | null {
-    const row = this.statements.byAudit.get(auditEventId) as { tx_hash: string | null; block_number: number | null } | undefined;
-    return row?.tx_hash?.startsWith('0x') ? { txHash: row.tx_hash as Hex, blockNumber: row.block_number! } : null;
+  async txFor(auditEventId: string): Promise<{ txHash: Hex; blockNumber: number } | null> {
+    const sent = await this.outbox.sentFor(auditEventId);
+    return sent?.txHash?.startsWith('0x') ? { txHash: sent.txHash as Hex, blockNumber: sent.blockNumber! } : null;
   }
 
   /** Sends every pending event, one at a time, in order. Concurrent callers share one pass. */
@@ -75,17 +56,17 @@ export class EmergencyLog {
 
   private async flushOnce(): Promise<void> {
     // Rows enqueued while a pass runs are picked up by the same pass.
-    for (let rows = this.statements.pending.all() as Row[]; rows.length > 0; rows = this.statements.pending.all() as Row[]) {
-      for (const row of rows) {
+    for (let events: PendingEmergency[] = await this.outbox.pending(); events.length > 0; events = await this.outbox.pending()) {
+      for (const event of events) {
         try {
-          const tx = await this.port.recordEmergencyAccess(row.accessor as Hex, row.patient_address as Hex, row.reason_hash as Hex);
-          this.statements.sent.run(tx.txHash, tx.blockNumber, row.seq);
+          const tx = await this.port.recordEmergencyAccess(event.accessor as Hex, event.patientAddress as Hex, event.reasonHash as Hex);
+          await this.outbox.markSent(event.seq, tx.txHash, tx.blockNumber);
         } catch (error) {
           // A refusal (the accessor lost its EMERGENCY role meanwhile) will never succeed: record it
           // and move on; anything else (chain unreachable) is retried on the next pass.
           if (!(error instanceof ConsentRejectedError)) throw error;
           this.onError(error);
-          this.statements.sent.run(`rejected:${error.reason}`, null, row.seq);
+          await this.outbox.markSent(event.seq, `rejected:${error.reason}`, null);
         }
       }
     }

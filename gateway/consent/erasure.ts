@@ -14,10 +14,9 @@
 
 import { OperationOutcomeError, gone } from '@medplum/core';
 import type { Hex } from '../ledger/ports.js';
-import type { Db } from '../store/database.js';
 import type { ResourceService } from '../store/service.js';
-import type { Vault } from '../store/vault.js';
 import { type AuditNode, erasureAuditEvent } from './audit-event.js';
+import type { CompartmentErasure } from './consent-tables.js';
 import type { ConsentService } from './consent-service.js';
 import type { GrantScopes } from './grant-scopes.js';
 import { compartment, type PatientKeys } from './patient-keys.js';
@@ -37,12 +36,8 @@ export interface ErasureResult {
 }
 
 export class PatientErasure {
-  private readonly purgeIndex;
-  private readonly retireCurrent;
-
   constructor(
-    private readonly db: Db,
-    private readonly vault: Vault,
+    private readonly compartments: CompartmentErasure,
     private readonly store: ResourceService,
     private readonly keys: PatientKeys,
     private readonly sessions: PatientSessions,
@@ -50,16 +45,11 @@ export class PatientErasure {
     private readonly consents: ConsentService,
     private readonly node: AuditNode,
     private readonly now: () => number = Date.now,
-  ) {
-    const inCompartment = `SELECT c.type, c.id FROM resource_current c JOIN resource_versions v
-      ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id WHERE v.compartment = ?`;
-    this.purgeIndex = db.prepare(`DELETE FROM search_index WHERE (type, id) IN (${inCompartment})`);
-    this.retireCurrent = db.prepare(`UPDATE resource_current SET deleted = 1 WHERE (type, id) IN (${inCompartment})`);
-  }
+  ) {}
 
   async erase(patientId: string, request: ErasureRequest): Promise<ErasureResult> {
     const where = compartment(patientId);
-    if (this.vault.isShredded(where)) throw new OperationOutcomeError(gone);
+    if (await this.compartments.isErased(where)) throw new OperationOutcomeError(gone);
     await this.store.read('Patient', patientId);
     const record = this.keys.get(patientId);
 
@@ -71,14 +61,10 @@ export class PatientErasure {
       }
     }
 
-    this.db.transaction(() => {
-      this.vault.shred(where);
-      this.purgeIndex.run(where);
-      this.retireCurrent.run(where);
-    })();
-    this.keys.forget(patientId);
-    this.sessions.revokeAll(patientId);
-    this.scopes.removePatient(patientId);
+    await this.compartments.erase(where);
+    await this.keys.forget(patientId);
+    await this.sessions.revokeAll(patientId);
+    await this.scopes.removePatient(patientId);
 
     const audit = await this.store.create(
       erasureAuditEvent({

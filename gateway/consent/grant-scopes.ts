@@ -2,8 +2,7 @@
 // that documents it. The chain has only the scope's hash; a row is checked against it when written.
 
 import type { Hex } from '../ledger/ports.js';
-import type { Db } from '../store/database.js';
-import { ensureConsentSchema } from './consent-schema.js';
+import type { GrantScopeTable, StoredGrant } from './consent-tables.js';
 import { type ConsentScope, scopeHash } from './consent-scope.js';
 
 export interface LocalGrant {
@@ -14,73 +13,61 @@ export interface LocalGrant {
   txHash: Hex | null;
 }
 
-interface Row {
-  grant_id: string;
-  patient_id: string;
-  scope_json: string;
-  consent_id: string | null;
-  tx_hash: string | null;
-}
-
+/**
+ * Every grant is held in memory (loaded at start, oldest first): the per-read consent decision
+ * asks for scopes, and the patient API lists grants, without a round trip to the table.
+ */
 export class GrantScopes {
-  private readonly scopes = new Map<Hex, ConsentScope>();
-  private readonly statements;
+  private readonly grants = new Map<Hex, LocalGrant>();
 
-  constructor(db: Db) {
-    ensureConsentSchema(db);
-    this.statements = {
-      all: db.prepare('SELECT grant_id, patient_id, scope_json, consent_id, tx_hash FROM consent_grants'),
-      one: db.prepare('SELECT grant_id, patient_id, scope_json, consent_id, tx_hash FROM consent_grants WHERE grant_id = ?'),
-      byPatient: db.prepare('SELECT grant_id, patient_id, scope_json, consent_id, tx_hash FROM consent_grants WHERE patient_id = ? ORDER BY created_at'),
-      insert: db.prepare(
-        'INSERT INTO consent_grants (grant_id, patient_id, scope_json, scope_hash, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      ),
-      attach: db.prepare('UPDATE consent_grants SET consent_id = ?, tx_hash = ? WHERE grant_id = ?'),
-      remove: db.prepare('DELETE FROM consent_grants WHERE grant_id = ?'),
-      removePatient: db.prepare('DELETE FROM consent_grants WHERE patient_id = ?'),
-    };
-    for (const row of this.statements.all.all() as Row[]) this.scopes.set(row.grant_id as Hex, JSON.parse(row.scope_json) as ConsentScope);
+  private constructor(private readonly table: GrantScopeTable) {}
+
+  static async open(table: GrantScopeTable): Promise<GrantScopes> {
+    const scopes = new GrantScopes(table);
+    for (const stored of await table.all()) scopes.grants.set(stored.grantId as Hex, toLocal(stored));
+    return scopes;
   }
 
-  scopeOf = (grantId: Hex): ConsentScope | undefined => this.scopes.get(grantId);
+  scopeOf = (grantId: Hex): ConsentScope | undefined => this.grants.get(grantId)?.scope;
 
   /** Remembers a grant's scope before it is submitted, so it is enforceable the moment it lands. */
-  record(grantId: Hex, patientId: string, scope: ConsentScope): void {
-    this.statements.insert.run(grantId, patientId, JSON.stringify(scope), scopeHash(scope), Date.now());
-    this.scopes.set(grantId, scope);
+  async record(grantId: Hex, patientId: string, scope: ConsentScope): Promise<void> {
+    await this.table.insert({ grantId, patientId, scopeJson: JSON.stringify(scope), scopeHash: scopeHash(scope) }, Date.now());
+    if (!this.grants.has(grantId)) this.grants.set(grantId, { grantId, patientId, scope, consentId: null, txHash: null });
   }
 
-  attach(grantId: Hex, consentId: string, txHash: Hex): void {
-    this.statements.attach.run(consentId, txHash, grantId);
+  async attach(grantId: Hex, consentId: string, txHash: Hex): Promise<void> {
+    await this.table.attach(grantId, consentId, txHash);
+    const grant = this.grants.get(grantId);
+    if (grant) this.grants.set(grantId, { ...grant, consentId, txHash });
   }
 
   get(grantId: Hex): LocalGrant | null {
-    const row = this.statements.one.get(grantId) as Row | undefined;
-    return row ? toLocal(row) : null;
+    return this.grants.get(grantId) ?? null;
   }
 
   forPatient(patientId: string): LocalGrant[] {
-    return (this.statements.byPatient.all(patientId) as Row[]).map(toLocal);
+    return [...this.grants.values()].filter((grant) => grant.patientId === patientId);
   }
 
   /** Drops a grant whose submission failed. */
-  remove(grantId: Hex): void {
-    this.statements.remove.run(grantId);
-    this.scopes.delete(grantId);
+  async remove(grantId: Hex): Promise<void> {
+    await this.table.remove(grantId);
+    this.grants.delete(grantId);
   }
 
-  removePatient(patientId: string): void {
-    for (const grant of this.forPatient(patientId)) this.scopes.delete(grant.grantId);
-    this.statements.removePatient.run(patientId);
+  async removePatient(patientId: string): Promise<void> {
+    await this.table.removePatient(patientId);
+    for (const grant of this.forPatient(patientId)) this.grants.delete(grant.grantId);
   }
 }
 
-function toLocal(row: Row): LocalGrant {
+function toLocal(stored: StoredGrant): LocalGrant {
   return {
-    grantId: row.grant_id as Hex,
-    patientId: row.patient_id,
-    scope: JSON.parse(row.scope_json) as ConsentScope,
-    consentId: row.consent_id,
-    txHash: row.tx_hash as Hex | null,
+    grantId: stored.grantId as Hex,
+    patientId: stored.patientId,
+    scope: JSON.parse(stored.scopeJson) as ConsentScope,
+    consentId: stored.consentId,
+    txHash: stored.txHash as Hex | null,
   };
 }

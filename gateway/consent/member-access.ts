@@ -5,7 +5,7 @@
 
 import { OperationOutcomeError, forbidden } from '@medplum/core';
 import type { FastifyRequest } from 'fastify';
-import type { Authorize } from '../fhir/options.js';
+import type { Authorize } from '../fhir/authorize.js';
 import type { ResourceService } from '../store/service.js';
 import type { MemberAuthenticator, MemberPrincipal } from './member-authenticator.js';
 import { isMemberJwt } from './member-jwt.js';

@@ -3,12 +3,11 @@
 // node, short-lived and never seen before. Failures are 401s with an RFC 6750 challenge.
 
 import { unauthorized } from '@medplum/core';
-import { keccak256, toUtf8Bytes } from 'ethers';
 import type { KeyObject } from 'node:crypto';
 import { BearerAuthError, bearerChallenge } from '../auth/fhir-access.js';
+import { memberIdOf } from '../crypto/digest.js';
 import type { Hex } from '../ledger/ports.js';
-import type { Db } from '../store/database.js';
-import { ensureConsentSchema } from './consent-schema.js';
+import type { MemberJtiTable } from './consent-tables.js';
 import type { MemberDirectory } from './member-directory.js';
 import { MEMBER_JWT_MAX_LIFETIME_SECONDS, parseMemberJwt, signedByKid } from './member-jwt.js';
 import { isPurposeCode, type PurposeCode } from './purpose-of-use.js';
@@ -30,7 +29,8 @@ export interface MemberPrincipal {
 }
 
 export interface MemberAuthenticatorOptions {
-  db: Db;
+  /** The member JWT ids seen while their tokens are valid. */
+  jtis: MemberJtiTable;
   directory: MemberDirectory;
   /** Values `aud` may take: this node's public URL and FHIR base. */
   audiences: readonly string[];
@@ -41,8 +41,6 @@ const BEARER = /^Bearer +(\S+) *$/i;
 const CLOCK_SKEW_SECONDS = 30;
 
 export class MemberAuthenticator {
-  private readonly claimJti;
-  private readonly purgeJti;
   private readonly audiences: Set<string>;
   /** Public keys proven by recovery for each signer address: later checks are native verifies. */
   private readonly signerKeys = new Map<Hex, KeyObject>();
@@ -50,9 +48,6 @@ export class MemberAuthenticator {
   private lastPurge = 0;
 
   constructor(private readonly options: MemberAuthenticatorOptions) {
-    ensureConsentSchema(options.db);
-    this.claimJti = options.db.prepare('INSERT INTO consent_member_jti (issuer, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
-    this.purgeJti = options.db.prepare('DELETE FROM consent_member_jti WHERE expires_at <= ?');
     this.audiences = new Set(options.audiences.map((a) => a.replace(/\/+$/, '')));
     this.now = options.now ?? Date.now;
   }
@@ -83,11 +78,11 @@ export class MemberAuthenticator {
 
     const member = await this.options.directory.memberOf(parsed.kid);
     if (!member) throw invalid(`${parsed.kid} is not a signer of an active consortium member`);
-    if (c.iss.toLowerCase() !== member.memberId && keccak256(toUtf8Bytes(c.iss)) !== member.memberId) {
+    if (c.iss.toLowerCase() !== member.memberId && memberIdOf(c.iss) !== member.memberId) {
       throw invalid(`The signer ${parsed.kid} does not act for issuer ${c.iss.slice(0, 80)}`);
     }
-    this.forgetExpired(nowSeconds);
-    if (this.claimJti.run(member.memberId, c.jti, c.exp + CLOCK_SKEW_SECONDS).changes !== 1) {
+    await this.forgetExpired(nowSeconds);
+    if (!(await this.options.jtis.claim(member.memberId, c.jti, c.exp + CLOCK_SKEW_SECONDS))) {
       throw invalid('The member JWT was already used (jti replay); mint one per request');
     }
     return {
@@ -104,10 +99,10 @@ export class MemberAuthenticator {
     };
   }
 
-  private forgetExpired(nowSeconds: number): void {
+  private async forgetExpired(nowSeconds: number): Promise<void> {
     if (nowSeconds - this.lastPurge < 60) return;
     this.lastPurge = nowSeconds;
-    this.purgeJti.run(nowSeconds);
+    await this.options.jtis.removeExpired(nowSeconds);
   }
 }
 

@@ -1,10 +1,13 @@
 import { Wallet, keccak256, toUtf8Bytes } from 'ethers';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Hex, Member, MemberPort } from '../ledger/ports.js';
+import { openConsentTables } from '../store/consent-store.js';
 import { openDatabase } from '../store/database.js';
+import { Vault } from '../store/vault.js';
 import { MemberAuthenticator } from './member-authenticator.js';
 import { MemberDirectory } from './member-directory.js';
 import { type MemberJwtClaims, isMemberJwt, parseMemberJwt, signMemberJwt, signedByKid } from './member-jwt.js';
@@ -24,12 +27,18 @@ const registry: MemberPort = {
   async hasRole() {
     return false;
   },
+  async getMemberById(id) {
+    return id === memberId ? { orgId: 'hospital-b', roles: 1, signers: [signer.address.toLowerCase() as Hex], active: true } : null;
+  },
+  async listMembers() {
+    return [{ memberId, orgId: 'hospital-b', roles: 1, signers: [signer.address.toLowerCase() as Hex], active: true }];
+  },
 };
 
 describe('member JWTs (ES256K)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'careledger-jwt-'));
   const db = openDatabase(join(dir, 'node.db'));
-  const auth = new MemberAuthenticator({ db, directory: new MemberDirectory(registry), audiences: [AUD, `${AUD}/fhir`] });
+  const auth = new MemberAuthenticator({ jtis: openConsentTables(db, new Vault(db, randomBytes(32))).memberJtis, directory: new MemberDirectory(registry), audiences: [AUD, `${AUD}/fhir`] });
   afterAll(() => {
     db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { type KeyObject, createPublicKey, verify } from 'node:crypto';
 import type { Hex } from '../ledger/ports.js';
 import type { PurposeCode } from './purpose-of-use.js';
 
-export const MEMBER_JWT_ALG = 'ES256K';
+const MEMBER_JWT_ALG = 'ES256K';
 /** Longest lifetime a member JWT may have: it is single use and minted per request. */
 export const MEMBER_JWT_MAX_LIFETIME_SECONDS = 300;
 

@@ -8,11 +8,8 @@
 import { conflict, notFound, OperationOutcomeError, badRequest } from '@medplum/core';
 import { Wallet, verifyMessage } from 'ethers';
 import type { Hex } from '../ledger/ports.js';
-import type { Db } from '../store/database.js';
 import type { Vault } from '../store/vault.js';
-import { ensureConsentSchema } from './consent-schema.js';
-
-export type Custody = 'custodial' | 'wallet';
+import type { Custody, PatientKeyTable, StoredPatientKey } from './consent-tables.js';
 
 export interface PatientKeyRecord {
   patientId: string;
@@ -20,32 +17,22 @@ export interface PatientKeyRecord {
   custody: Custody;
 }
 
-interface Row {
-  patient_id: string;
-  address: string;
-  custody: Custody;
-  sealed_key: Buffer | null;
-}
-
+/** Every address is held in memory (loaded at start): the per-read consent decision looks them up. */
 export class PatientKeys {
   private readonly byPatient = new Map<string, PatientKeyRecord>();
   private readonly byAddress = new Map<Hex, string>();
-  private readonly statements;
 
-  constructor(
-    db: Db,
+  private constructor(
+    private readonly table: PatientKeyTable,
     private readonly vault: Vault,
     /** This node's member id: wallet link proofs name it, so a proof for one hospital is useless at another. */
     private readonly memberId: Hex,
-  ) {
-    ensureConsentSchema(db);
-    this.statements = {
-      all: db.prepare('SELECT patient_id, address, custody, sealed_key FROM consent_patients'),
-      one: db.prepare('SELECT patient_id, address, custody, sealed_key FROM consent_patients WHERE patient_id = ?'),
-      insert: db.prepare('INSERT INTO consent_patients (patient_id, address, custody, sealed_key, created_at) VALUES (?, ?, ?, ?, ?)'),
-      remove: db.prepare('DELETE FROM consent_patients WHERE patient_id = ?'),
-    };
-    for (const row of this.statements.all.all() as Row[]) this.remember(row);
+  ) {}
+
+  static async open(table: PatientKeyTable, vault: Vault, memberId: Hex): Promise<PatientKeys> {
+    const keys = new PatientKeys(table, vault, memberId);
+    for (const stored of await table.all()) keys.remember(stored);
+    return keys;
   }
 
   get(patientId: string): PatientKeyRecord | null {
@@ -61,14 +48,12 @@ export class PatientKeys {
   }
 
   /** The patient's custodial key record, created on first use. */
-  ensureCustodial(patientId: string): PatientKeyRecord {
+  async ensureCustodial(patientId: string): Promise<PatientKeyRecord> {
     const existing = this.get(patientId);
     if (existing) return existing;
     const wallet = Wallet.createRandom();
-    const sealed = this.vault.seal(compartment(patientId), keyLabel(patientId), Buffer.from(wallet.privateKey.slice(2), 'hex'));
-    const row: Row = { patient_id: patientId, address: wallet.address.toLowerCase(), custody: 'custodial', sealed_key: sealed };
-    this.statements.insert.run(row.patient_id, row.address, row.custody, row.sealed_key, Date.now());
-    return this.remember(row);
+    const sealedKey = this.vault.seal(compartment(patientId), keyLabel(patientId), Buffer.from(wallet.privateKey.slice(2), 'hex'));
+    return this.add({ patientId, address: wallet.address.toLowerCase(), custody: 'custodial', sealedKey });
   }
 
   /** The statement a wallet signs (EIP-191) to prove it belongs to the patient record. */
@@ -76,7 +61,7 @@ export class PatientKeys {
     return `careledger: link wallet ${address.toLowerCase()} to patient record ${patientId} at member ${this.memberId}`;
   }
 
-  linkWallet(patientId: string, address: string, signature: string): PatientKeyRecord {
+  async linkWallet(patientId: string, address: string, signature: string): Promise<PatientKeyRecord> {
     if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new OperationOutcomeError(badRequest('address must be a 0x-prefixed Ethereum address', 'address'));
     const existing = this.get(patientId);
     if (existing) {
@@ -93,35 +78,54 @@ export class PatientKeys {
     if (signer.toLowerCase() !== address.toLowerCase()) {
       throw new OperationOutcomeError(badRequest('The signature was not made by that wallet over the link statement', 'signature'));
     }
-    const row: Row = { patient_id: patientId, address: address.toLowerCase(), custody: 'wallet', sealed_key: null };
-    this.statements.insert.run(row.patient_id, row.address, row.custody, null, Date.now());
-    return this.remember(row);
+    return this.add({ patientId, address: address.toLowerCase(), custody: 'wallet', sealedKey: null });
   }
 
   /** The custodial signer; only for an authenticated patient action. */
-  custodialSigner(patientId: string): Wallet {
-    const row = this.statements.one.get(patientId) as Row | undefined;
-    if (!row) throw new OperationOutcomeError(notFound);
-    if (row.custody !== 'custodial' || !row.sealed_key) {
+  async custodialSigner(patientId: string): Promise<Wallet> {
+    const stored = await this.table.get(patientId);
+    if (!stored) throw new OperationOutcomeError(notFound);
+    if (stored.custody !== 'custodial' || !stored.sealedKey) {
       throw new OperationOutcomeError(conflict('This patient holds their own wallet: send the signature made with it'));
     }
-    const key = this.vault.open(compartment(patientId), keyLabel(patientId), row.sealed_key);
+    const key = this.vault.open(compartment(patientId), keyLabel(patientId), stored.sealedKey);
     return new Wallet(`0x${key.toString('hex')}`);
   }
 
   /** Forgets the patient's key and address (erasure). The sealed key is already unreadable by then. */
-  forget(patientId: string): void {
-    const record = this.byPatient.get(patientId);
-    this.statements.remove.run(patientId);
-    this.byPatient.delete(patientId);
-    if (record) this.byAddress.delete(record.address);
+  async forget(patientId: string): Promise<void> {
+    await this.table.remove(patientId);
+    this.unremember(patientId);
   }
 
-  private remember(row: Row): PatientKeyRecord {
-    const record: PatientKeyRecord = { patientId: row.patient_id, address: row.address as Hex, custody: row.custody };
+  /**
+   * Remembered before the write is awaited, so a second call for the same patient or address
+   * while it is in flight sees it (and is refused or answered with it) instead of racing it into
+   * the table's unique constraints; forgotten again when the write fails.
+   */
+  private async add(stored: StoredPatientKey): Promise<PatientKeyRecord> {
+    const written = this.table.insert(stored, Date.now());
+    const record = this.remember(stored);
+    try {
+      await written;
+    } catch (error) {
+      this.unremember(stored.patientId);
+      throw error;
+    }
+    return record;
+  }
+
+  private remember(stored: StoredPatientKey): PatientKeyRecord {
+    const record: PatientKeyRecord = { patientId: stored.patientId, address: stored.address as Hex, custody: stored.custody };
     this.byPatient.set(record.patientId, record);
     this.byAddress.set(record.address, record.patientId);
     return record;
+  }
+
+  private unremember(patientId: string): void {
+    const record = this.byPatient.get(patientId);
+    this.byPatient.delete(patientId);
+    if (record) this.byAddress.delete(record.address);
   }
 }
 

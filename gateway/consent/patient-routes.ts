@@ -35,7 +35,7 @@ import { PATIENT_TOKEN_PREFIX, type PatientSessions } from './patient-sessions.j
 import { PurposeOfUse, type PurposeCode } from './purpose-of-use.js';
 import { checkStatedReason } from './stated-reason.js';
 
-export const CONSENT_PREFIX = '/consent';
+const CONSENT_PREFIX = '/consent';
 
 export interface PatientRoutesOptions {
   consents: ConsentService;
@@ -97,10 +97,10 @@ export function patientRoutes(options: PatientRoutesOptions) {
   };
 
   /** The patient themselves (their token) or staff with the given Consent interaction. */
-  const actorFor = (request: FastifyRequest, patientId: string, interaction: 'read' | 'update'): Actor => {
+  const actorFor = async (request: FastifyRequest, patientId: string, interaction: 'read' | 'update'): Promise<Actor> => {
     const token = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
     if (token?.startsWith(PATIENT_TOKEN_PREFIX)) {
-      const owner = sessions.patientOf(token);
+      const owner = await sessions.patientOf(token);
       if (owner === null) {
         throw new OperationOutcomeError({
           ...unauthorized,
@@ -126,13 +126,13 @@ export function patientRoutes(options: PatientRoutesOptions) {
       const staff = requireFhirAccess(request, 'Consent', 'create');
       const patientId = patientIdOf(request);
       await consents.requirePatient(patientId);
-      const { accessToken, expiresIn } = sessions.issue(patientId, staff.clientId);
+      const { accessToken, expiresIn } = await sessions.issue(patientId, staff.clientId);
       return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, patient: `Patient/${patientId}` };
     });
 
     app.get(`${CONSENT_PREFIX}/patients/:patientId`, { schema: { params: patientParams } }, async (request) => {
       const patientId = patientIdOf(request);
-      actorFor(request, patientId, 'read');
+      await actorFor(request, patientId, 'read');
       const record = keys.get(patientId);
       if (!record) throw new OperationOutcomeError(notFound);
       return record;
@@ -140,7 +140,7 @@ export function patientRoutes(options: PatientRoutesOptions) {
 
     app.post(`${CONSENT_PREFIX}/patients/:patientId/custodial-key`, { schema: { params: patientParams } }, async (request, reply) => {
       const patientId = patientIdOf(request);
-      actorFor(request, patientId, 'update');
+      await actorFor(request, patientId, 'update');
       const { record, created } = await consents.custodialKey(patientId);
       return reply.code(created ? 201 : 200).send(record);
     });
@@ -164,31 +164,31 @@ export function patientRoutes(options: PatientRoutesOptions) {
         staffWith(request, DEDICATED_SCOPES.linkWallet, 'Linking a wallet to a patient');
         await consents.requirePatient(patientId);
         const body = request.body as { address: string; signature: string };
-        return reply.code(201).send(keys.linkWallet(patientId, body.address, body.signature));
+        return reply.code(201).send(await keys.linkWallet(patientId, body.address, body.signature));
       },
     );
 
     app.post(`${CONSENT_PREFIX}/patients/:patientId/consent-requests`, { schema: { params: patientParams, body: grantBody } }, async (request) => {
       const patientId = patientIdOf(request);
-      actorFor(request, patientId, 'read');
+      await actorFor(request, patientId, 'read');
       return consents.consentTypedData(patientId, request.body as GrantRequest);
     });
 
     app.post(`${CONSENT_PREFIX}/patients/:patientId/consents`, { schema: { params: patientParams, body: grantBody } }, async (request, reply) => {
       const patientId = patientIdOf(request);
-      actorFor(request, patientId, 'update');
+      await actorFor(request, patientId, 'update');
       return reply.code(201).send(await consents.grant(patientId, request.body as GrantRequest));
     });
 
     app.get(`${CONSENT_PREFIX}/patients/:patientId/consents`, { schema: { params: patientParams } }, async (request) => {
       const patientId = patientIdOf(request);
-      actorFor(request, patientId, 'read');
+      await actorFor(request, patientId, 'read');
       return { patient: `Patient/${patientId}`, grants: consents.list(patientId) };
     });
 
     app.post(`${CONSENT_PREFIX}/patients/:patientId/consents/:grantId/revocation-requests`, { schema: { params: grantParams } }, async (request) => {
       const patientId = patientIdOf(request);
-      actorFor(request, patientId, 'read');
+      await actorFor(request, patientId, 'read');
       return consents.revocationTypedData(patientId, grantIdOf(request));
     });
 
@@ -206,18 +206,20 @@ export function patientRoutes(options: PatientRoutesOptions) {
       },
       async (request) => {
         const patientId = patientIdOf(request);
-        actorFor(request, patientId, 'update');
+        await actorFor(request, patientId, 'update');
         return consents.revoke(patientId, grantIdOf(request), (request.body ?? {}) as { signature?: string; nonce?: string });
       },
     );
 
     app.get(`${CONSENT_PREFIX}/patients/:patientId/accesses`, { schema: { params: patientParams } }, async (request) => {
       const patientId = patientIdOf(request);
-      actorFor(request, patientId, 'read');
+      await actorFor(request, patientId, 'read');
       const accesses = await accessLog.accessesOf(patientId);
       return {
         patient: `Patient/${patientId}`,
-        accesses: accesses.map((entry) => ({ ...entry, emergencyTx: entry.breakGlass ? emergency.txFor(entry.auditEvent.id!) : null })),
+        accesses: await Promise.all(
+          accesses.map(async (entry) => ({ ...entry, emergencyTx: entry.breakGlass ? await emergency.txFor(entry.auditEvent.id!) : null })),
+        ),
       };
     });
 

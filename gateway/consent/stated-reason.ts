@@ -2,8 +2,8 @@
 // erasure). It is read later by the patient, the privacy officer or a court, so it must say
 // something: "." or an invisible U+200B would pass a blank check but tell nobody anything. Pure.
 
-export const REASON_MIN_CHARACTERS = 8;
-export const REASON_MIN_LETTERS = 5;
+const REASON_MIN_CHARACTERS = 8;
+const REASON_MIN_LETTERS = 5;
 export const REASON_MAX_CHARACTERS = 1000;
 
 export type ReasonCheck = { ok: true; reason: string } | { ok: false; problem: string };

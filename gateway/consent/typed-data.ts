@@ -7,8 +7,8 @@ import { AbiCoder, Signature, TypedDataEncoder, ZeroHash, getAddress, keccak256,
 import type { ConsentTermsInput, Hex } from '../ledger/ports.js';
 import { stringArrayHash } from './consent-scope.js';
 
-export const CONSENT_DOMAIN_NAME = 'careledger ConsentRegistry';
-export const CONSENT_DOMAIN_VERSION = '1';
+const CONSENT_DOMAIN_NAME = 'careledger ConsentRegistry';
+const CONSENT_DOMAIN_VERSION = '1';
 
 export interface ConsentDomain {
   chainId: number;
