@@ -47,7 +47,7 @@ export interface ArtifactManifest {
   >;
 }
 
-export const CIRCUITS_DIR = dirname(fileURLToPath(import.meta.url));
+const CIRCUITS_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = dirname(CIRCUITS_DIR);
 export const ARTIFACTS_DIR = join(CIRCUITS_DIR, 'artifacts');
 export const CONTRACTS_DIR = join(REPO_ROOT, 'chaincode', 'evm', 'contracts');

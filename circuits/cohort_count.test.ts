@@ -7,7 +7,7 @@ import { compileCriteria, criteriaHash, evaluateCriteria, type CohortCriteria } 
 import type { FeatureRecord } from '../gateway/cohort/features.js';
 import { FIELD_MODULUS, loadPoseidon, type PoseidonHash } from '../gateway/cohort/poseidon.js';
 import { recordLeaf } from '../gateway/cohort/record-encoding.js';
-import { baseRecord, CKD, HYPERTENSION, randomRecords, T2DM } from './record-fixtures.js';
+import { baseRecord, CKD, HYPERTENSION, randomRecords, T2DM } from '../test/support/cohort-records.js';
 import { witnessOutputs } from './witness.js';
 
 let hash: PoseidonHash;

@@ -7,7 +7,7 @@ import { identityCommitment } from '../gateway/cohort/eligibility-proof.js';
 import type { FeatureRecord } from '../gateway/cohort/features.js';
 import { loadPoseidon, type PoseidonHash } from '../gateway/cohort/poseidon.js';
 import { recordLeaf } from '../gateway/cohort/record-encoding.js';
-import { randomRecords, T2DM } from './record-fixtures.js';
+import { randomRecords, T2DM } from '../test/support/cohort-records.js';
 import { witnessOutputs } from './witness.js';
 
 let hash: PoseidonHash;

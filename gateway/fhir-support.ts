@@ -1,7 +1,7 @@
 // The node's FHIR model: which R5 resource types it stores, and the validators and converter
 // its intake uses, all from fhir-adapters (driven by the published R4 and R5 definitions).
 
-import { R5 } from '../fhir-adapters/validation/compiled-models.js';
+import { R5 } from '../fhir-adapters/validation/release-models.js';
 
 export { convertR4toR5 } from '../fhir-adapters/conversion/index.js';
 // From its own module, not validation/index.js: that one also loads the R4 validator (a second,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { connectLedger } from '../gateway/ledger/factory.js';
 import type { Hex } from '../gateway/ledger/ports.js';
 import { deployConsortium, readChainFile, rolesMask } from './deploy.js';
-import { useEmbeddedChain } from './embedded-chain.fixture.js';
+import { useEmbeddedChain } from '../test/support/chain-fixture.js';
 
 const fixture = useEmbeddedChain();
 const ZERO = `0x${'0'.repeat(64)}` as Hex;

@@ -41,10 +41,10 @@ export interface DeployResult extends ChainFile {
   reused: boolean;
 }
 
-export const CHAIN_FILE = 'chain.json';
+const CHAIN_FILE = 'chain.json';
 const WEEK = 7 * 24 * 60 * 60;
 /** i2b2/SHRINE practice: counts under 10 patients are not released in the clear. */
-export const DEFAULT_MIN_CELL_SIZE = 10;
+const DEFAULT_MIN_CELL_SIZE = 10;
 
 export function readChainFile(dataDir: string): ChainFile | null {
   const file = join(dataDir, CHAIN_FILE);

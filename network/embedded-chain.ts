@@ -17,12 +17,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HDNodeWallet } from 'ethers';
 import type { Hex } from '../gateway/ledger/ports.js';
+import { freePort } from '../gateway/server/free-port.js';
 import { startFilteredRpcProxy, type FilteredRpcProxy } from './filtered-rpc-proxy.js';
 import { ipcChainId } from './ipc-rpc.js';
 
 /** anvil's well-known dev mnemonic: every developer gets the same funded accounts. Dev only. */
-export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
-export const DEFAULT_DEV_CHAIN_ID = 1337;
+const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
+const DEFAULT_DEV_CHAIN_ID = 1337;
 
 export interface EmbeddedChainOptions {
   /** Directory holding anvil-state.json, anvil.pid and anvil.log. Created if missing. */
@@ -317,16 +318,5 @@ function isFree(port: number): Promise<boolean> {
     const server = createServer();
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
   });
 }

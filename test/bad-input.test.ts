@@ -16,7 +16,7 @@ describe('bad input changes nothing', () => {
     node = await startTestNode({ FHIR_BODY_LIMIT_BYTES: String(BODY_LIMIT) });
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
     const jwk = { ...createPublicKey(privateKey).export({ format: 'jwk' }), kid: 'reader-1', alg: 'ES384', use: 'sig' };
-    node.app.smartAuth.registry.registerClient({ clientId: 'reader', name: 'read-only client', jwks: { keys: [jwk] }, scopes: ['system/Patient.rs'] });
+    await node.app.smartAuth.registry.registerClient({ clientId: 'reader', name: 'read-only client', jwks: { keys: [jwk] }, scopes: ['system/Patient.rs'] });
     readOnlyToken = (
       await fetchBackendServicesToken({
         clientId: 'reader',

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAuthSchema } from '../gateway/auth/auth-schema.js';
 import { ClientRegistry } from '../gateway/auth/client-registry.js';
+import { SqliteClientStore } from '../gateway/store/client-store.js';
 import { runCli } from './support/cli.js';
 import { postBatch, waitForAnchoring } from './support/fhir-client.js';
 import { awaitReceipt, verifiedReceipt } from './support/receipts.js';
@@ -33,8 +33,7 @@ beforeAll(async () => {
   // Node B is a SMART Backend Services client of node A, with read scopes only.
   const { publicKey, privateKey } = await generateKeyPair('ES384', { extractable: true });
   const kid = 'node-b-1';
-  ensureAuthSchema(nodeA.db);
-  new ClientRegistry(nodeA.db).registerClient({
+  await new ClientRegistry(new SqliteClientStore(nodeA.db)).registerClient({
     clientId: 'node-b',
     name: 'node B bulk import',
     jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384' }] },

@@ -18,7 +18,7 @@ import { consortiumRegistryInterface } from '../gateway/ledger/evm/contracts.js'
 import { createEvmProvider } from '../gateway/ledger/evm/provider.js';
 import { TxSender } from '../gateway/ledger/evm/tx-sender.js';
 import type { Hex } from '../gateway/ledger/ports.js';
-import type { DevFile } from '../gateway/node.js';
+import type { DevFile } from '../gateway/dev-file.js';
 import { verifyReceipt } from '../gateway/receipts/verify.js';
 import { startConsortium, type HospitalNode, type RunningConsortium } from '../network/local-consortium.js';
 import { postBatch, waitForAnchoring } from './support/fhir-client.js';

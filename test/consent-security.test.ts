@@ -188,7 +188,7 @@ describe('consent and access security (issue 12)', () => {
     });
 
     it('refuses erasure to Consent scopes and to a patient session minted with them', async () => {
-      const consentScopes = pair.tokenAt(a, ['system/Consent.cruds']);
+      const consentScopes = await pair.tokenAt(a, ['system/Consent.cruds']);
       const direct = await call(a, 'POST', '/consent/patients/sec-e/erase', consentScopes, { reason: 'patient asked in writing, form 12' });
       expect(direct.statusCode, direct.body).toBe(403);
       const session = await call(a, 'POST', '/consent/patients/sec-e/session', consentScopes);
@@ -196,13 +196,13 @@ describe('consent and access security (issue 12)', () => {
       const viaSession = await call(a, 'POST', '/consent/patients/sec-e/erase', session.json().access_token, { reason: 'patient asked in writing, form 12' });
       expect(viaSession.statusCode, viaSession.body).toBe(403);
       // Even a client holding every SMART scope lacks the dedicated one.
-      const everything = pair.tokenAt(a, ['system/*.cruds']);
+      const everything = await pair.tokenAt(a, ['system/*.cruds']);
       expect((await call(a, 'POST', '/consent/patients/sec-e/erase', everything, { reason: 'patient asked in writing, form 12' })).statusCode).toBe(403);
       expect((await a.store.read('Patient', 'sec-e')).resource.id).toBe('sec-e');
     });
 
     it("refuses to link an attacker's wallet with Consent scopes or a patient session", async () => {
-      const consentScopes = pair.tokenAt(a, ['system/Consent.cruds']);
+      const consentScopes = await pair.tokenAt(a, ['system/Consent.cruds']);
       expect((await call(a, 'POST', '/consent/patients/sec-w/wallet', consentScopes, await linkBody('sec-w', attackerWallet))).statusCode).toBe(403);
       const session = (await call(a, 'POST', '/consent/patients/sec-w/session', consentScopes)).json().access_token as string;
       expect((await call(a, 'POST', '/consent/patients/sec-w/wallet', session, await linkBody('sec-w', attackerWallet))).statusCode).toBe(403);
@@ -210,7 +210,7 @@ describe('consent and access security (issue 12)', () => {
     });
 
     it('links a wallet for staff holding the wallet-link scope, with the wallet signature', async () => {
-      const linker = pair.tokenAt(a, ['system/Patient.$link-wallet']);
+      const linker = await pair.tokenAt(a, ['system/Patient.$link-wallet']);
       const wallet = new Wallet(Wallet.createRandom().privateKey);
       const forged = { address: wallet.address, signature: await attackerWallet.signMessage(a.consent!.keys.linkStatement('sec-w', wallet.address)) };
       expect((await call(a, 'POST', '/consent/patients/sec-w/wallet', linker, forged)).statusCode).toBe(400);
@@ -219,14 +219,14 @@ describe('consent and access security (issue 12)', () => {
     });
 
     it.each([[undefined], ['.'], ['\u200b\u200b\u200b\u200b\u200b'], ['asdf']])('refuses erasure with reason %j', async (reason) => {
-      const eraser = pair.tokenAt(a, ['system/Patient.$erase']);
+      const eraser = await pair.tokenAt(a, ['system/Patient.$erase']);
       const response = await call(a, 'POST', '/consent/patients/sec-e/erase', eraser, reason === undefined ? {} : { reason });
       expect(response.statusCode, response.body).toBe(400);
       expect((await a.store.read('Patient', 'sec-e')).resource.id).toBe('sec-e');
     });
 
     it('erases with the dedicated scope and a reason, and records an anchored AuditEvent with the reason', async () => {
-      const eraser = pair.tokenAt(a, ['system/Patient.$erase']);
+      const eraser = await pair.tokenAt(a, ['system/Patient.$erase']);
       const response = await call(a, 'POST', '/consent/patients/sec-e/erase', eraser, { reason: 'patient asked in writing, form 12' });
       expect(response.statusCode, response.body).toBe(200);
       const [type, id] = (response.json().auditEvent as string).split('/');
@@ -281,27 +281,27 @@ describe('consent and access security (issue 12)', () => {
       call(b, 'POST', '/consent/member-token', token, { audience: a.config.publicUrl, purpose: 'TREAT', ...body });
 
     it('mints for an active Practitioner of this hospital', async () => {
-      const response = await mint(pair.tokenAt(b, ['system/*.rs']), { practitioner: 'dr-bob' });
+      const response = await mint(await pair.tokenAt(b, ['system/*.rs']), { practitioner: 'dr-bob' });
       expect(response.statusCode, response.body).toBe(200);
     });
 
     it('refuses unknown and inactive practitioners', async () => {
-      const reader = pair.tokenAt(b, ['system/*.rs']);
+      const reader = await pair.tokenAt(b, ['system/*.rs']);
       expect((await mint(reader, { practitioner: 'dr-invented' })).statusCode).toBe(403);
       expect((await mint(reader, { practitioner: 'dr-left' })).statusCode).toBe(403);
     });
 
     it('refuses an audience that is not an http(s) base URL', async () => {
-      const reader = pair.tokenAt(b, ['system/*.rs']);
+      const reader = await pair.tokenAt(b, ['system/*.rs']);
       for (const audience of ['anything', 'ftp://x.example', 'https://user:pw@x.example/', 'https://x.example/?q=1']) {
         expect((await mint(reader, { practitioner: 'dr-bob', audience })).statusCode, audience).toBe(400);
       }
     });
 
     it('puts a break-glass reason only in tokens minted with the break-glass scope, an emergency purpose and a real reason', async () => {
-      const reader = pair.tokenAt(b, ['system/*.rs']);
+      const reader = await pair.tokenAt(b, ['system/*.rs']);
       expect((await mint(reader, { practitioner: 'dr-bob', purpose: 'ETREAT', break_glass_reason: GOOD_REASON })).statusCode).toBe(403);
-      const emergency = pair.tokenAt(b, ['system/*.rs', 'system/Patient.$break-glass']);
+      const emergency = await pair.tokenAt(b, ['system/*.rs', 'system/Patient.$break-glass']);
       expect((await mint(emergency, { practitioner: 'dr-bob', purpose: 'HPAYMT', break_glass_reason: GOOD_REASON })).statusCode).toBe(400);
       expect((await mint(emergency, { practitioner: 'dr-bob', purpose: 'ETREAT', break_glass_reason: '\u200b.' })).statusCode).toBe(400);
       expect((await mint(emergency, { practitioner: 'dr-bob', purpose: 'ETREAT', break_glass_reason: GOOD_REASON })).statusCode).toBe(200);

@@ -9,12 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnchoredReceiptFeed } from '../gateway/anchoring/anchored-receipts.js';
 import { ReceiptService } from '../gateway/anchoring/receipt-service.js';
+import { SqliteReceiptRecordStore } from '../gateway/store/receipt-record-store.js';
 import type { Receipt } from '../gateway/receipts/format.js';
 import { verifyReceipt } from '../gateway/receipts/verify.js';
-import { r4Patient } from '../fhir-adapters/testing/r4-samples.js';
+import { r4Patient } from './support/r4-samples.js';
 import { eventually } from './support/eventually.js';
 import { getJson, postBatch } from './support/fhir-client.js';
-import { freePort } from './support/node-process.js';
+import { freePort } from '../gateway/server/free-port.js';
 import { syntheticR4 } from './support/synthetic-fhir.js';
 import { startTestNode, type TestNode } from './support/test-node.js';
 
@@ -35,7 +36,7 @@ describe('a node whose Kafka broker is unreachable', () => {
 
   it('builds one verifying receipt per version of each anchored batch, off the anchorer', async () => {
     const receipts: Receipt[] = [];
-    const feed = new AnchoredReceiptFeed(node.db, new ReceiptService(node.db, 1), (error) => {
+    const feed = new AnchoredReceiptFeed(new ReceiptService(new SqliteReceiptRecordStore(node.db), 1), (error) => {
       throw error;
     });
     feed.onReceipt((receipt) => receipts.push(receipt));

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/node-process.js';
+import { freePort } from '../gateway/server/free-port.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { journalCount, openTestNode, type TestNode } from '../fhir-adapters/testing/test-node.js';
-import { buildTestApp, type TestApp } from '../gateway/fhir/testing/test-app.js';
+import { journalCount, openTestNode, type TestNode } from './support/test-store.js';
+import { buildTestApp, type TestApp } from './support/fhir-test-app.js';
 
 const DOT_IDS = ['.', '..', '...'];
 

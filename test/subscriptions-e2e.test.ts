@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMedplumEhr, type MedplumEhr } from '../fhir-adapters/testing/medplum-ehr.js';
-import { r4Observation, r4Patient } from '../fhir-adapters/testing/r4-samples.js';
+import { startMedplumEhr, type MedplumEhr } from './support/ehr/medplum-ehr.js';
+import { r4Observation, r4Patient } from './support/r4-samples.js';
 import { getJson } from './support/fhir-client.js';
 import { startTestNode, type TestNode } from './support/test-node.js';
 

@@ -3,7 +3,7 @@
 // one-transaction answers (postAnswer) and answers in several (postAnswerChunks, finishAnswer).
 import { type BaseContract, ContractFactory, id, toQuantity } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { randomRecords, T2DM } from '../../circuits/record-fixtures.js';
+import { randomRecords, T2DM } from '../../test/support/cohort-records.js';
 import { circuitArtifacts } from '../../gateway/cohort/artifacts.js';
 import { CircuitProver } from '../../gateway/cohort/circuit-prover.js';
 import { chunkInput, releaseInput } from '../../gateway/cohort/circuit-inputs.js';
@@ -18,7 +18,7 @@ import { loadPoseidon, type PoseidonHash } from '../../gateway/cohort/poseidon.j
 import { toProofCalldata } from '../../gateway/cohort/proof-calldata.js';
 import { recordLeaf } from '../../gateway/cohort/record-encoding.js';
 import type { Hex, ProofCalldata } from '../../gateway/ledger/ports.js';
-import { useEmbeddedChain } from '../../network/embedded-chain.fixture.js';
+import { useEmbeddedChain } from '../../test/support/chain-fixture.js';
 import { artifacts } from './artifacts.js';
 import { event, eventsOf } from './contract-events.js';
 import { expectRevert } from './revert-assertions.js';

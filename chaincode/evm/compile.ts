@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const solc = require('solc') as { compile(input: string): string; version(): string };
 
-export const evmDir = dirname(fileURLToPath(import.meta.url));
-export const contractsDir = join(evmDir, 'contracts');
+const evmDir = dirname(fileURLToPath(import.meta.url));
+const contractsDir = join(evmDir, 'contracts');
 export const artifactsDir = join(evmDir, 'artifacts');
-export const artifactsModule = join(evmDir, 'artifacts.ts');
+const artifactsModule = join(evmDir, 'artifacts.ts');
 
 /**
  * Besu's QBFT networks in the field run the london milestone or later, and anvil runs the same
@@ -19,7 +19,7 @@ export const artifactsModule = join(evmDir, 'artifacts.ts');
  * would emit PUSH0, which a london chain rejects as an invalid opcode at deploy time.
  */
 export const EVM_VERSION = 'london';
-export const OPTIMIZER_RUNS = 200;
+const OPTIMIZER_RUNS = 200;
 
 export interface ContractArtifact {
   contractName: string;

@@ -1,6 +1,6 @@
 import { type BaseContract, ContractFactory, Signature, TypedDataEncoder, Wallet, ZeroAddress, ZeroHash, getAddress, id, recoverAddress, toBeHex } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useEmbeddedChain } from '../../network/embedded-chain.fixture.js';
+import { useEmbeddedChain } from '../../test/support/chain-fixture.js';
 import {
   CONSENT_TYPES,
   REVOCATION_TYPES,

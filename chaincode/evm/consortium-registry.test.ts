@@ -1,6 +1,6 @@
 import { type BaseContract, ContractFactory, type ContractTransactionResponse, ZeroAddress, getAddress as cs, id } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useEmbeddedChain } from '../../network/embedded-chain.fixture.js';
+import { useEmbeddedChain } from '../../test/support/chain-fixture.js';
 import { artifacts } from './artifacts.js';
 import { event, eventsOf } from './contract-events.js';
 import { expectRevert } from './revert-assertions.js';

@@ -1,7 +1,7 @@
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { CompiledType, KeyedElement } from '../validation/compiled-model.js';
-import { R4, R5 } from '../validation/compiled-models.js';
+import type { CompiledType, KeyedElement } from '../validation/validation-model.js';
+import { R4, R5 } from '../validation/release-models.js';
 import { complexFromPrimitive, convertPrimitive, LOSSY } from './datatype-bridges.js';
 import type { ElementRule, RuleTable } from './rules.js';
 import { xverExtensionUrl } from './xver-extension.js';

@@ -1,4 +1,4 @@
-import type { CompiledType } from '../validation/compiled-model.js';
+import type { CompiledType } from '../validation/validation-model.js';
 
 /** Marker: the value converts, but only by dropping precision (dateTime -> date). */
 export const LOSSY = Symbol('lossy');

@@ -5,7 +5,7 @@
 
 import { Hl7Message, OperationOutcomeError, getStatus } from '@medplum/core';
 import type { IntakeItemResult, IntakePort } from '../../gateway/intake/port.js';
-import { buildAck, type AckCode, type AckContent, type AckIdentity } from './ack.js';
+import { buildAck, type AckCode, type AckContent, type AckIdentity } from './ack-message.js';
 import { decodePayload, encodePayload, UnsupportedCharset } from './charset.js';
 import type { Hl7Mapper } from './map-message.js';
 import { Hl7MappingError } from './mapping-error.js';
@@ -31,7 +31,7 @@ export interface Acknowledgment {
   payload: Buffer;
 }
 
-export const INTAKE_SOURCE = 'hl7v2';
+const INTAKE_SOURCE = 'hl7v2';
 
 /** The error diagnostics of every rejected item. Informational issues (an atomic submission
  * saying an item was held back for a neighbour's fault) are left out when errors exist. */

@@ -17,7 +17,7 @@ const SINGLE_BYTE: Record<string, string> = {
   '8859/15': 'iso-8859-15',
 };
 
-export const SUPPORTED_CHARSETS = ['UNICODE UTF-8', ...Object.keys(SINGLE_BYTE)] as const;
+const SUPPORTED_CHARSETS = ['UNICODE UTF-8', ...Object.keys(SINGLE_BYTE)] as const;
 
 export class UnsupportedCharset extends Error {
   override readonly name = 'UnsupportedCharset';

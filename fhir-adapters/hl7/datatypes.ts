@@ -16,7 +16,7 @@ function compact<T extends object>(value: T): T {
 }
 
 /** Authority as an HD spread over subcomponents of one component (CX.4, EI is flat: 2-4). */
-export function authorityOf(composite: V2Composite, component: number): V2Authority {
+function authorityOf(composite: V2Composite, component: number): V2Authority {
   return { namespace: composite.get(component, 1), universalId: composite.get(component, 2), universalIdType: composite.get(component, 3) };
 }
 

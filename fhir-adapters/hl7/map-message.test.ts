@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createHl7Mapper, type Hl7MappingOptions } from './map-message.js';
 import { Hl7MappingError } from './mapping-error.js';
 import { validateR5 } from '../validation/index.js';
-import { generateHl7Messages } from './bench-messages.js';
+import { generateHl7Messages } from '../../test/support/synthetic-hl7.js';
 
 const ID_KEY = new Uint8Array(32).fill(7);
 const OPTIONS: Hl7MappingOptions = { idKey: ID_KEY, timeZone: 'Europe/Berlin' };

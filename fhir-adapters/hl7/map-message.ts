@@ -17,7 +17,7 @@ import { resourceIdDeriver } from './resource-ids.js';
 import { readSegments, type V2Segment } from './v2-segment.js';
 import { zoneOffsetResolver } from './v2-datetime.js';
 
-export const SUPPORTED_MESSAGE_TYPES = ['ADT^A01', 'ADT^A04', 'ADT^A08', 'ORU^R01'] as const;
+const SUPPORTED_MESSAGE_TYPES = ['ADT^A01', 'ADT^A04', 'ADT^A08', 'ORU^R01'] as const;
 export type SupportedMessageType = (typeof SUPPORTED_MESSAGE_TYPES)[number];
 
 /** v2.3 is the first version whose PID-3 is a CX with an assigning authority. */

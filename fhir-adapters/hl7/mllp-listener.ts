@@ -10,7 +10,7 @@
 
 import net from 'node:net';
 import type { IntakePort } from '../../gateway/intake/port.js';
-import type { AckCode } from './ack.js';
+import type { AckCode } from './ack-message.js';
 import { acknowledge, type Hl7Log } from './acknowledge.js';
 import { assertSupportedCharset } from './charset.js';
 import type { Hl7Mapper } from './map-message.js';

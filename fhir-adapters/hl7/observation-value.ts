@@ -22,7 +22,7 @@ export interface QuantityUnit {
 
 /** OBX-6: a unit is coded UCUM only when the sender says so (CWE.3 = UCUM); otherwise its text
  * is kept as `unit` alone, since FHIR requires a system beside any unit code. */
-export function unitOf(obx: V2Segment): QuantityUnit {
+function unitOf(obx: V2Segment): QuantityUnit {
   const units = obx.first(6);
   const code = units.get(1);
   const text = units.get(2) || code;

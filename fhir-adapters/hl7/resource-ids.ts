@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 
 /** 160 bits in hex: collision-free at any hospital's scale and well under FHIR's 64 chars. */
 const ID_HEX_CHARS = 40;
-export const MIN_ID_KEY_BYTES = 32;
+const MIN_ID_KEY_BYTES = 32;
 
 export type ResourceIdDeriver = (resourceType: string, ...keyParts: string[]) => string;
 

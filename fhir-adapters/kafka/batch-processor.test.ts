@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IntakePort } from '../../gateway/intake/port.js';
 import type { Receipt } from '../../gateway/receipts/format.js';
-import { kafkaMessage, RecordingBatchPayload, RecordingProducer } from '../testing/kafka-fakes.js';
-import { r4Observation, r4Patient } from '../testing/r4-samples.js';
-import { journalCount, openTestNode, type TestNode } from '../testing/test-node.js';
+import { kafkaMessage, RecordingBatchPayload, RecordingProducer } from '../../test/support/kafka-fakes.js';
+import { r4Observation, r4Patient } from '../../test/support/r4-samples.js';
+import { journalCount, openTestNode, type TestNode } from '../../test/support/test-store.js';
 import { createEachBatchHandler, OUTCOME_HEADER } from './batch-processor.js';
 import { publishReceipts } from './receipt-publisher.js';
 

@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBulkImport } from '../bulk/bulk-import.js';
 import { RestSync } from '../rest-sync/rest-sync.js';
 import { smartBackendServicesAuth } from '../rest-sync/smart-backend-auth.js';
-import { kafkaMessage, RecordingBatchPayload, RecordingProducer } from '../testing/kafka-fakes.js';
-import { startMedplumEhr, type MedplumEhr } from '../testing/medplum-ehr.js';
-import { r4Observation, r4Patient } from '../testing/r4-samples.js';
-import { journalCount, openTestNode, type TestNode } from '../testing/test-node.js';
+import { kafkaMessage, RecordingBatchPayload, RecordingProducer } from '../../test/support/kafka-fakes.js';
+import { startMedplumEhr, type MedplumEhr } from '../../test/support/ehr/medplum-ehr.js';
+import { r4Observation, r4Patient } from '../../test/support/r4-samples.js';
+import { journalCount, openTestNode, type TestNode } from '../../test/support/test-store.js';
 import { createEachBatchHandler } from './batch-processor.js';
+import { BulkImportJobStore } from '../../gateway/store/bulk-import-job-store.js';
+import { SyncCursorStore } from '../../gateway/store/sync-cursor-store.js';
 
 describe('the same resource version arriving through several adapters is stored and journaled once', () => {
   let ehr: MedplumEhr;
@@ -48,12 +50,12 @@ describe('the same resource version arriving through several adapters is stored 
       types: ['Patient', 'Observation'],
       intake: node.store,
       deleter: (type, id) => node.store.delete(type, id),
-      db: node.db,
+      cursors: new SyncCursorStore(node.db),
     });
     const reports = await sync.syncOnce();
     expect(reports.map((report) => [report.stored, report.unchanged])).toEqual([[0, 1], [0, 1]]);
 
-    const bulk = await runBulkImport({ from: `${ehr.baseUrl}/$export`, auth, intake: node.store, db: node.db });
+    const bulk = await runBulkImport({ from: `${ehr.baseUrl}/$export`, auth, intake: node.store, jobs: new BulkImportJobStore(node.db) });
     expect([bulk.stored, bulk.unchanged]).toEqual([0, 2]);
 
     expect(journalCount(node.db)).toBe(2);

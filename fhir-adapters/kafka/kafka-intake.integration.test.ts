@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { r4Patient } from '../testing/r4-samples.js';
-import { journalCount, openTestNode } from '../testing/test-node.js';
+import { r4Patient } from '../../test/support/r4-samples.js';
+import { journalCount, openTestNode } from '../../test/support/test-store.js';
 import { OUTCOME_HEADER } from './batch-processor.js';
 import { startKafkaIntake } from './kafka-intake.js';
 

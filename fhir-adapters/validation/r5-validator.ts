@@ -1,5 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { R5 } from './compiled-models.js';
+import { R5 } from './release-models.js';
 import { validateStructure } from './structure-validator.js';
 
 /** Structural validation of an R5 resource (contained resources and Bundle entries included). */

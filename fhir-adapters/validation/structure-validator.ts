@@ -1,5 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { CompiledModel, CompiledType, KeyedElement } from './compiled-model.js';
+import type { CompiledModel, CompiledType, KeyedElement } from './validation-model.js';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { refreshDevToken } from '../auth/dev-client.js';
-import type { DevFile } from '../node.js';
+import type { DevFile } from '../dev-file.js';
 
 export function readDevFile(dataDir = process.env.DATA_DIR ?? './data'): DevFile {
   const path = join(resolve(dataDir), 'dev.json');

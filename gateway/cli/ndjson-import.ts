@@ -49,7 +49,7 @@ export function ndjsonFiles(path: string): string[] {
     .map((name) => join(path, name));
 }
 
-export async function countLines(files: string[]): Promise<number> {
+async function countLines(files: string[]): Promise<number> {
   let lines = 0;
   for (const file of files) {
     for await (const chunk of createReadStream(file)) {

@@ -7,7 +7,7 @@ import { canonicalizeResource } from './canonical.js';
 import { randomBytesPooled } from './random-pool.js';
 
 export const HASH_BYTES = 32;
-export const SALT_BYTES = 32;
+const SALT_BYTES = 32;
 
 const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;

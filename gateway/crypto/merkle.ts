@@ -9,7 +9,7 @@
 import { HASH_BYTES, nodeHash } from './digest.js';
 
 /** Tree sizes and indices stay within uint32: the ledger records leafCount as uint32. */
-export const MAX_TREE_SIZE = 0xffffffff;
+const MAX_TREE_SIZE = 0xffffffff;
 
 function requireHash(name: string, value: Uint8Array): void {
   if (!(value instanceof Uint8Array) || value.length !== HASH_BYTES) {

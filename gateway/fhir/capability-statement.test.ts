@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, RESOURCE_TYPES } from './testing/test-app.js';
+import { buildTestApp, RESOURCE_TYPES } from '../../test/support/fhir-test-app.js';
 
 describe('GET /fhir/metadata', () => {
   it('describes the R5 base from the configuration', async () => {

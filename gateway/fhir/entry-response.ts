@@ -10,7 +10,7 @@ import type { FhirResult } from './fhir-request.js';
 import { outcomeStatus } from './outcomes.js';
 import type { PreferReturn } from './prefer.js';
 
-export function statusLine(status: number): string {
+function statusLine(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
 }
 

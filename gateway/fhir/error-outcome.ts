@@ -17,7 +17,7 @@ export interface ErrorOutcome {
 }
 
 /** Seconds a client should wait before asking again when the chain did not answer. */
-export const CHAIN_RETRY_AFTER_SECONDS = 10;
+const CHAIN_RETRY_AFTER_SECONDS = 10;
 
 interface FastifyLikeError {
   code?: string;

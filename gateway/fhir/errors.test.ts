@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MemoryResourceService } from './testing/memory-resource-service.js';
-import { buildTestApp } from './testing/test-app.js';
+import type { MemoryResourceService } from '../../test/support/memory-resource-service.js';
+import { buildTestApp } from '../../test/support/fhir-test-app.js';
 
 const R5_CONTENT_TYPE = 'application/fhir+json; fhirVersion=5.0; charset=utf-8';
 

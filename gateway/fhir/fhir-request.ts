@@ -4,7 +4,7 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { FastifyRequest } from 'fastify';
 import type { FhirResource, ResourceService } from '../store/service.js';
-import type { Authorize } from './options.js';
+import type { Authorize } from './authorize.js';
 import type { PrepareResource } from './resource-intake.js';
 import type { SearchSettings } from './search-request.js';
 

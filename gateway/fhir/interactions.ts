@@ -8,7 +8,7 @@ import type { StoredVersion, WriteResult } from '../store/service.js';
 import { versionFromIfMatch } from './etag.js';
 import type { FhirContext, FhirRequest, FhirResult } from './fhir-request.js';
 import { historyBundle } from './history-bundle.js';
-import type { FhirInteraction } from './options.js';
+import type { FhirInteraction } from './authorize.js';
 import { informational, unknownResourceType } from './outcomes.js';
 import { searchBundle } from './search-bundle.js';
 import { parsePage, parseSearch } from './search-request.js';

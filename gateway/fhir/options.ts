@@ -5,12 +5,9 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { FastifyRequest } from 'fastify';
 import type { FhirResource, ResourceService } from '../store/service.js';
+import type { Authorize } from './authorize.js';
 import type { VerifyAnchor } from './operations/verify-anchor.js';
 import type { SearchParameterDefinition } from './search-parameters.js';
-
-export type FhirInteraction = 'read' | 'vread' | 'history' | 'search' | 'create' | 'update' | 'delete' | 'operation';
-
-export type Authorize = (request: FastifyRequest, resourceType: string, interaction: FhirInteraction) => void | Promise<void>;
 
 export interface R4Intake {
   /** May run elsewhere (a worker pool): full R4 validation is the costliest step of intake. */
@@ -47,7 +44,9 @@ export interface FhirRoutesOptions {
   /** Throws OperationOutcomeError (401/403); called before the service is touched. */
   authorize: Authorize;
   r4: R4Intake;
-  r5Validate(resource: FhirResource): OperationOutcomeIssue[];
+  /** R5 validation at the HTTP layer, for a service that does not validate itself. The node's
+   * service is the intake pipeline (intake/pipeline.ts), which validates every write: it omits this. */
+  r5Validate?(resource: FhirResource): OperationOutcomeIssue[];
   verifyAnchor: VerifyAnchor;
   /** Absolute URL of the R5 base (e.g. https://node.example.org/fhir). fullUrls, Location and
    * paging links use it on both bases, since resources are read back only at the R5 base. The

@@ -6,7 +6,7 @@
 
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify';
 import { badRequest, OperationOutcomeError } from '@medplum/core';
-import { processBatch } from './batch.js';
+import { processBatchBundle } from './batch-bundle.js';
 import type { Bundle } from './bundle.js';
 import { boundedJsonParser } from './bounded-json-parser.js';
 import { capabilityStatement } from './capability-statement.js';
@@ -33,15 +33,16 @@ import { resourceIntake } from './resource-intake.js';
 import { DEFAULT_SEARCH_PARAMETERS, searchParameterLookup } from './search-parameters.js';
 import { processTransaction } from './transaction.js';
 
-export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
+const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 
-export const FHIR_LIMIT_DEFAULTS: FhirLimits = {
+const FHIR_LIMIT_DEFAULTS: FhirLimits = {
   maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
   bundleMaxEntries: 1000,
   batchMaxResources: 1000,
 };
 
-// OPTIONS is left out on purpose: a CORS plugin answers preflights for the whole server.
+// OPTIONS is left out on purpose: clients are servers (SMART Backend Services, docs/auth.md), no
+// browser calls the node, so it registers no CORS handling and a preflight gets a 404.
 const METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
 // Checked by hand rather than by a route schema: one regex per request, and no ajv compile per
@@ -188,7 +189,7 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
     };
     let response: Bundle;
     if (body.type === 'transaction') response = await processTransaction(ctxFor(request), request, body, settings);
-    else if (body.type === 'batch') response = await processBatch(ctxFor(request), request, body, settings);
+    else if (body.type === 'batch') response = await processBatchBundle(ctxFor(request), request, body, settings);
     else throw new OperationOutcomeError(badRequest(`Bundle.type must be transaction or batch, not ${String(body.type)}`, 'type'));
     return reply.code(200).type(responses.contentType).send(response);
   };

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MemoryResourceService } from './testing/memory-resource-service.js';
-import { BASE_URL, buildTestApp } from './testing/test-app.js';
+import type { MemoryResourceService } from '../../test/support/memory-resource-service.js';
+import { BASE_URL, buildTestApp } from '../../test/support/fhir-test-app.js';
 
 const R4_CONTENT_TYPE = 'application/fhir+json; fhirVersion=4.0; charset=utf-8';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BASE_URL, buildTestApp } from './testing/test-app.js';
+import { BASE_URL, buildTestApp } from '../../test/support/fhir-test-app.js';
 
 let app: FastifyInstance;
 let clock: number;

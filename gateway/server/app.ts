@@ -5,9 +5,12 @@ import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { authPlugin } from '../auth/auth-plugin.js';
 import { requireFhirAccess } from '../auth/fhir-access.js';
 import { requestLimits, type RequestLimits } from '../config.js';
+import { openAuthStores } from '../store/auth-stores.js';
 import type { Db } from '../store/database.js';
-import type { Authorize, FhirRoutesOptions } from '../fhir/options.js';
+import type { Authorize } from '../fhir/authorize.js';
+import type { FhirRoutesOptions } from '../fhir/options.js';
 import { fhirRoutes } from '../fhir/plugin.js';
+import { FHIR_BASE, FHIR_R4_BASE } from './fhir-bases.js';
 import { healthRoutes, type HealthRoutesOptions } from './health-routes.js';
 import { redactedLogging } from './log-redaction.js';
 import { requestGuardsPlugin } from './request-guards.js';
@@ -27,9 +30,6 @@ export interface AppOptions {
   extensions?: Array<(app: FastifyInstance) => Promise<void>>;
 }
 
-export const FHIR_BASE = '/fhir';
-export const FHIR_R4_BASE = '/fhir/R4';
-
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const limits = options.limits ?? requestLimits({});
   const app = fastify({
@@ -46,7 +46,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       connectionsCheckingInterval: 1000,
     },
   });
-  await app.register(authPlugin, { db: options.db, publicBaseUrl: options.publicUrl, fhirBases: [FHIR_BASE, FHIR_R4_BASE] });
+  await app.register(authPlugin, { stores: openAuthStores(options.db), publicBaseUrl: options.publicUrl, fhirBases: [FHIR_BASE, FHIR_R4_BASE] });
   await app.register(requestGuardsPlugin, limits);
 
   // $receipt and $verify-anchor only read; an operation that changes data checks its own scope.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestNode, TEST_NODE_TYPES, type TestNode } from '../../fhir-adapters/testing/test-node.js';
+import { openTestNode, TEST_NODE_TYPES, type TestNode } from '../../test/support/test-store.js';
 import { createClientAssertion } from '../auth/client-assertion.js';
 import { JWT_BEARER_ASSERTION_TYPE } from '../auth/token-exchange.js';
 import { requestLimits } from '../config.js';
@@ -61,7 +61,7 @@ describe.each(['debug', 'info'])('request logs at level %s', (level) => {
       },
     });
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-    app.smartAuth.registry.registerClient({
+    await app.smartAuth.registry.registerClient({
       clientId: 'ehr',
       name: 'EHR',
       jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES384' }] },

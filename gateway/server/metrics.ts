@@ -2,6 +2,7 @@
 // several nodes in one process (tests, the local consortium) keep separate figures.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AnchoredBatch } from '../anchoring/anchorer.js';
 
 export interface MetricSources {
   leavesWaiting(): number;
@@ -16,17 +17,17 @@ export class NodeMetrics {
     help: 'Resource versions made durable in the journal',
     registers: [this.registry],
   });
-  readonly batchesAnchored = new Counter({
+  private readonly batchesAnchored = new Counter({
     name: 'careledger_batches_anchored_total',
     help: 'Batches whose root is anchored on chain',
     registers: [this.registry],
   });
-  readonly leavesAnchored = new Counter({
+  private readonly leavesAnchored = new Counter({
     name: 'careledger_leaves_anchored_total',
     help: 'Resource versions covered by anchored batches',
     registers: [this.registry],
   });
-  readonly anchorSeconds = new Histogram({
+  private readonly anchorSeconds = new Histogram({
     name: 'careledger_batch_anchor_seconds',
     help: 'Time from a batch closing to its anchor being in a block',
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
@@ -59,5 +60,12 @@ export class NodeMetrics {
         this.set(sources.chainReachable() ? 1 : 0);
       },
     });
+  }
+
+  /** For Anchorer.onAnchored. */
+  batchAnchored(batch: AnchoredBatch): void {
+    this.batchesAnchored.inc();
+    this.leavesAnchored.inc(batch.leafCount);
+    this.anchorSeconds.observe((batch.anchoredAt - batch.closedAt) / 1000);
   }
 }

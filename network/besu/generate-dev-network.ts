@@ -11,11 +11,11 @@ export const besuDir = dirname(fileURLToPath(import.meta.url));
 export const keysDir = join(besuDir, 'dev-keys');
 export const BESU_CHAIN_ID = 1981;
 export const VALIDATOR_COUNT = 4;
-export const SUBNET = '172.16.239';
+const SUBNET = '172.16.239';
 export const HOSPITALS = ['hospital-a', 'hospital-b', 'hospital-c'] as const;
 
 /** The static IP a validator gets on the compose network; the nodes allowlist needs IPs. */
-export const validatorIp = (n: number) => `${SUBNET}.${10 + n}`;
+const validatorIp = (n: number) => `${SUBNET}.${10 + n}`;
 
 function devKey(path: string): Wallet {
   if (!existsSync(path)) {
@@ -25,7 +25,7 @@ function devKey(path: string): Wallet {
   return new Wallet(readFileSync(path, 'utf8').trim());
 }
 
-export function validatorKey(n: number): Wallet {
+function validatorKey(n: number): Wallet {
   return devKey(join(keysDir, `validator-${n}`, 'key'));
 }
 
@@ -39,7 +39,7 @@ export function enodeUrl(n: number): string {
  * QBFT extraData: RLP([32-byte vanity, [validators], no vote, round 0, no seals]), validators in
  * ascending order as Besu keeps them.
  */
-export function qbftExtraData(validators: string[]): string {
+function qbftExtraData(validators: string[]): string {
   const sorted = validators.map((v) => v.toLowerCase()).sort();
   return encodeRlp([`0x${'00'.repeat(32)}`, sorted, [], '0x', []]);
 }

@@ -21,11 +21,11 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { benchHl7 } from '../../fhir-adapters/hl7/bench.js';
-import { benchRestSync } from '../../fhir-adapters/rest-sync/bench-rest-sync.js';
-import { benchConsent } from '../../gateway/consent/bench.js';
-import { benchZk } from '../../gateway/cohort/bench.js';
-import { generateHl7Messages } from '../../fhir-adapters/hl7/bench-messages.js';
+import { benchHl7 } from './hl7.bench.js';
+import { benchRestSync } from './rest-sync.bench.js';
+import { benchConsent } from './consent.bench.js';
+import { benchZk } from './zk.bench.js';
+import { generateHl7Messages } from '../support/synthetic-hl7.js';
 import { convertR4toR5 } from '../../fhir-adapters/conversion/index.js';
 import { validateR5 } from '../../fhir-adapters/validation/index.js';
 import { importNdjson, ndjsonFiles } from '../../gateway/cli/ndjson-import.js';
@@ -34,6 +34,7 @@ import { resourceDigest } from '../../gateway/crypto/digest.js';
 import { MerkleTree } from '../../gateway/crypto/merkle.js';
 import { loadNodeKeys } from '../../gateway/keys/node-keys.js';
 import type { Hex } from '../../gateway/ledger/ports.js';
+import { IntakePipeline } from '../../gateway/intake/pipeline.js';
 import { openDatabase } from '../../gateway/store/database.js';
 import { ResourceStore } from '../../gateway/store/resource-store.js';
 import { SearchIndexer } from '../../gateway/store/search-index.js';
@@ -43,7 +44,7 @@ import { startEmbeddedChain } from '../../network/embedded-chain.js';
 import { waitForAnchoring } from '../support/fhir-client.js';
 import { startNodeProcess } from '../support/node-process.js';
 import { syntheticR4 } from '../support/synthetic-fhir.js';
-import { runPerResourceBaseline } from './baseline.js';
+import { runPerResourceBaseline } from './baseline.bench.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const RESOURCES = Number(process.env.BENCH_RESOURCES ?? 100_000);
@@ -210,13 +211,16 @@ async function synthea(work: string): Promise<void> {
 async function hl7(work: string): Promise<void> {
   const db = openDatabase(join(work, 'hl7.db'));
   const key = randomBytes(32);
-  const store = new ResourceStore({
-    db,
-    vault: new Vault(db, key),
-    indexer: new SearchIndexer(key),
+  const store = new IntakePipeline({
+    store: new ResourceStore({
+      db,
+      vault: new Vault(db, key),
+      indexer: new SearchIndexer(key),
+      isKnownType: () => true,
+      receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
+    }),
     validate: validateR5,
     isKnownType: () => true,
-    receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
   });
   const messages = generateHl7Messages(4_000);
   const single = await benchHl7({ intake: store, messages: messages.slice(0, 500), concurrency: 1 });

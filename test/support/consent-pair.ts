@@ -14,6 +14,7 @@ import type { PurposeCode } from '../../gateway/consent/purpose-of-use.js';
 import { loadNodeKeys } from '../../gateway/keys/node-keys.js';
 import type { Hex } from '../../gateway/ledger/ports.js';
 import { type RunningNode, startNode } from '../../gateway/node.js';
+import { SqliteTokenStore } from '../../gateway/store/token-store.js';
 import { deployConsortium } from '../../network/deploy.js';
 import { startEmbeddedChain } from '../../network/embedded-chain.js';
 
@@ -21,7 +22,7 @@ export interface ConsentPair {
   a: RunningNode;
   b: RunningNode;
   /** A token of A's dev client narrowed to these scopes (what a less trusted EHR client holds). */
-  tokenAt(node: RunningNode, scopes: string[]): string;
+  tokenAt(node: RunningNode, scopes: string[]): Promise<string>;
   /** A member JWT of B addressed to A, signed with B's member key. */
   memberJwt(claims: { practitioner?: string; purpose?: PurposeCode; breakGlassReason?: string }): string;
   stop(): Promise<void>;
@@ -62,8 +63,8 @@ export async function startConsentPair(): Promise<ConsentPair> {
     return {
       a,
       b,
-      tokenAt(node, scopes) {
-        return new AccessTokenStore(node.db).issue(DEV_CLIENT_ID, scopes, Date.now(), 300_000).accessToken;
+      async tokenAt(node, scopes) {
+        return (await new AccessTokenStore(new SqliteTokenStore(node.db)).issue(DEV_CLIENT_ID, scopes, Date.now(), 300_000)).accessToken;
       },
       memberJwt({ practitioner = 'dr-bob', purpose = 'TREAT', breakGlassReason }) {
         const now = Math.floor(Date.now() / 1000);

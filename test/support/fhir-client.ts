@@ -1,5 +1,7 @@
 // Minimal FHIR calls for end-to-end tests, over real HTTP.
 
+import { eventually } from './eventually.js';
+
 export interface FhirTarget {
   fhirBase: string;
   token: string;
@@ -34,13 +36,11 @@ export async function getJson(target: FhirTarget, path: string): Promise<{ statu
 
 /** Polls /health until nothing waits to be batched or anchored. */
 export async function waitForAnchoring(baseUrl: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  await eventually(async () => {
     const health = (await (await fetch(`${baseUrl}/health`)).json()) as {
       anchoring: { leavesWaiting: number; closedBatchesWaiting: number; state: string };
     };
     if (health.anchoring.state === 'ok' && health.anchoring.leavesWaiting === 0 && health.anchoring.closedBatchesWaiting === 0) return;
-    if (Date.now() > deadline) throw new Error(`anchoring did not finish: ${JSON.stringify(health.anchoring)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+    throw new Error(`anchoring did not finish: ${JSON.stringify(health.anchoring)}`);
+  }, timeoutMs, 200);
 }

@@ -3,10 +3,10 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { NODE_FLAGS } from '../../gateway/cli/node-flags.js';
-import type { DevFile } from '../../gateway/node.js';
+import { freePort } from '../../gateway/server/free-port.js';
+import type { DevFile } from '../../gateway/dev-file.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -18,17 +18,6 @@ export interface NodeProcess {
   output: () => string;
   /** Sends a signal and waits for the process to exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export async function startNodeProcess(options: {

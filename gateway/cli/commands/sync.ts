@@ -8,6 +8,8 @@ import { ehrTokenSource } from '../../adapters/ehr-auth.js';
 import { loadConfig } from '../../config.js';
 import { BULK_SYNC_USAGE, bulkSyncCommand, parseBulkSyncArgs } from '../../../fhir-adapters/bulk/bulk-sync-command.js';
 import type { IngestReport } from '../../../fhir-adapters/rest-sync/r5-intake.js';
+import { BulkImportJobStore } from '../../store/bulk-import-job-store.js';
+import { SyncCursorStore } from '../../store/sync-cursor-store.js';
 import { openOfflineStore } from '../offline-store.js';
 import { ProgressLine } from '../progress.js';
 
@@ -51,7 +53,7 @@ async function bulk(argv: string[]): Promise<number> {
   try {
     const result = await bulkSyncCommand(argv, {
       intake: node.store,
-      db: node.db,
+      jobs: new BulkImportJobStore(node.db),
       signal: abort.signal,
       onProgress: (p) =>
         p.phase === 'exporting'
@@ -89,7 +91,7 @@ async function restOnce(argv: string[]): Promise<number> {
     const sync = createRestSync(settings, {
       intake: node.store,
       deleter: (type, id) => node.store.delete(type, id),
-      db: node.db,
+      cursors: new SyncCursorStore(node.db),
       ...(auth ? { auth } : {}),
     });
     const started = Date.now();

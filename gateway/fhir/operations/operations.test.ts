@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MemoryResourceService } from '../testing/memory-resource-service.js';
-import { buildTestApp, type AuthorizeCall } from '../testing/test-app.js';
+import type { MemoryResourceService } from '../../../test/support/memory-resource-service.js';
+import { buildTestApp, type AuthorizeCall } from '../../../test/support/fhir-test-app.js';
 
 let app: FastifyInstance;
 let service: MemoryResourceService;

@@ -5,7 +5,7 @@
 import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { FastifyRequest } from 'fastify';
 import type { FhirResource } from '../../store/service.js';
-import type { Authorize } from '../options.js';
+import type { Authorize } from '../authorize.js';
 
 export interface AnchorCheck {
   name: string;
@@ -89,7 +89,7 @@ function parseReceipt(parameter: ParametersParameter | undefined): unknown {
   }
 }
 
-export function readVerifyAnchorInput(body: unknown): { resource: FhirResource; receipt: unknown } {
+function readVerifyAnchorInput(body: unknown): { resource: FhirResource; receipt: unknown } {
   const parameters = body as { resourceType?: unknown; parameter?: unknown } | null;
   if (parameters?.resourceType !== 'Parameters' || !Array.isArray(parameters.parameter)) {
     fail('Body must be a Parameters resource', 'Parameters');
@@ -102,7 +102,7 @@ export function readVerifyAnchorInput(body: unknown): { resource: FhirResource; 
   return { resource, receipt: parseReceipt(list.find((p) => p?.name === 'receipt')) };
 }
 
-export function verifyAnchorParameters(result: VerifyAnchorResult): FhirResource {
+function verifyAnchorParameters(result: VerifyAnchorResult): FhirResource {
   const parameter: Record<string, unknown>[] = [{ name: 'valid', valueBoolean: result.valid }];
   if (result.failedCheck) parameter.push({ name: 'failedCheck', valueCode: result.failedCheck });
   if (result.reason) parameter.push({ name: 'reason', valueString: result.reason });

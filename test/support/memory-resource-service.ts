@@ -16,7 +16,7 @@ import type {
   StoredVersion,
   WriteOp,
   WriteResult,
-} from '../../store/service.js';
+} from '../../gateway/store/service.js';
 
 interface Reference {
   reference?: string;

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { benchHl7 } from './bench.js';
-import { generateHl7Messages } from './bench-messages.js';
-import { openTestNode } from '../testing/test-node.js';
+import { benchHl7 } from './hl7.bench.js';
+import { generateHl7Messages } from '../support/synthetic-hl7.js';
+import { openTestNode } from '../support/test-store.js';
 
 describe('benchHl7', () => {
   it('acknowledges every message over MLLP and reports throughput and latency', async () => {

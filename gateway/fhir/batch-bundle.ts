@@ -1,4 +1,4 @@
-// batch: every entry is its own request. One entry failing yields its OperationOutcome in the
+// A batch Bundle (Bundle.type = batch; not a Merkle batch): every entry is its own request. One entry failing yields its OperationOutcome in the
 // response entry and leaves the others alone. Entries are dispatched together (FHIR forbids
 // dependencies between batch entries): the store's group commit then makes the whole batch
 // durable in one fsync instead of one per entry. Writes still reach the store in entry order.
@@ -11,7 +11,7 @@ import { errorOutcome } from './error-outcome.js';
 import type { FhirContext } from './fhir-request.js';
 import { ReadBudget } from './read-budget.js';
 
-export async function processBatch(
+export async function processBatchBundle(
   ctx: FhirContext,
   http: FastifyRequest,
   bundle: Bundle,

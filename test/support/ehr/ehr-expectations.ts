@@ -1,8 +1,8 @@
 // What the node should hold after syncing from the test EHR: each live EHR resource converted to
 // R5, as `Type/id` -> digest, for comparison with the node's resource_current digests.
 
-import { resourceDigest } from '../../gateway/crypto/digest.js';
-import { convertR4toR5 } from '../conversion/index.js';
+import { resourceDigest } from '../../../gateway/crypto/digest.js';
+import { convertR4toR5 } from '../../../fhir-adapters/conversion/index.js';
 import type { HistoryRecordingRepository } from './history-repository.js';
 
 export async function expectedDigests(repo: HistoryRecordingRepository, types: readonly string[]): Promise<Map<string, string>> {

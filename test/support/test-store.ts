@@ -1,14 +1,15 @@
-// A real node store for adapter tests and child processes: ResourceStore over a SQLite file with
-// the vault, the search indexer and the R5 validator. Reopening the same file with the same
-// master key is how crash tests restart "the node".
+// A real node store for adapter tests and child processes: the intake pipeline with the R5
+// validator in front of ResourceStore over a SQLite file with the vault and the search indexer.
+// Reopening the same file with the same master key is how crash tests restart "the node".
 
 import { join } from 'node:path';
+import { IntakePipeline } from '../../gateway/intake/pipeline.js';
 import { openDatabase, type Db } from '../../gateway/store/database.js';
 import { ResourceStore } from '../../gateway/store/resource-store.js';
 import { SearchIndexer } from '../../gateway/store/search-index.js';
 import type { FhirResource } from '../../gateway/store/service.js';
 import { Vault } from '../../gateway/store/vault.js';
-import { validateR5 } from '../validation/index.js';
+import { validateR5 } from '../../fhir-adapters/validation/index.js';
 
 export const TEST_NODE_TYPES = [
   'Patient',
@@ -26,7 +27,7 @@ export const TEST_NODE_TYPES = [
 
 export interface TestNode {
   db: Db;
-  store: ResourceStore;
+  store: IntakePipeline;
   dbPath: string;
   close(): void;
 }
@@ -35,13 +36,17 @@ export function openTestNode(dir: string, masterKey: Buffer): TestNode {
   const dbPath = join(dir, 'node.db');
   const db = openDatabase(dbPath);
   const known = new Set<string>(TEST_NODE_TYPES);
-  const store = new ResourceStore({
-    db,
-    vault: new Vault(db, masterKey),
-    indexer: new SearchIndexer(masterKey),
+  const isKnownType = (type: string) => known.has(type);
+  const store = new IntakePipeline({
+    store: new ResourceStore({
+      db,
+      vault: new Vault(db, masterKey),
+      indexer: new SearchIndexer(masterKey),
+      isKnownType,
+      receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
+    }),
     validate: (resource: FhirResource) => validateR5(resource),
-    isKnownType: (type) => known.has(type),
-    receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
+    isKnownType,
   });
   return { db, store, dbPath, close: () => db.close() };
 }

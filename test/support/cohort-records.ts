@@ -1,10 +1,10 @@
-import { dayNumber } from '../gateway/cohort/day-number.js';
-import { diagnosisCodeElement } from '../gateway/cohort/diagnosis-code.js';
-import type { FeatureRecord } from '../gateway/cohort/features.js';
-import { LAB_NAMES } from '../gateway/cohort/feature-schema.js';
+import { dayNumber } from '../../gateway/cohort/day-number.js';
+import { diagnosisCodeElement } from '../../gateway/cohort/diagnosis-code.js';
+import type { FeatureRecord } from '../../gateway/cohort/features.js';
+import { LAB_NAMES } from '../../gateway/cohort/feature-schema.js';
 
-export const SNOMED = 'http://snomed.info/sct';
-export const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
+const SNOMED = 'http://snomed.info/sct';
+const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 export const T2DM = { system: SNOMED, code: '44054006' };
 export const HYPERTENSION = { system: SNOMED, code: '38341003' };
 export const CKD = { system: ICD10, code: 'N18.3' };

@@ -5,9 +5,10 @@
 // SYNC_PAGE_SIZE.
 
 import { importJWK, type CryptoKey, type JWK } from 'jose';
-import { RestSync } from '../rest-sync/rest-sync.js';
-import { smartBackendServicesAuth } from '../rest-sync/smart-backend-auth.js';
-import { openTestNode } from './test-node.js';
+import { RestSync } from '../../fhir-adapters/rest-sync/rest-sync.js';
+import { smartBackendServicesAuth } from '../../fhir-adapters/rest-sync/smart-backend-auth.js';
+import { openTestNode } from './test-store.js';
+import { SyncCursorStore } from '../../gateway/store/sync-cursor-store.js';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -34,7 +35,7 @@ const sync = new RestSync({
   types: env('SYNC_TYPES').split(','),
   intake: node.store,
   deleter: (type, id) => node.store.delete(type, id),
-  db: node.db,
+  cursors: new SyncCursorStore(node.db),
   pageSize: Number(process.env.SYNC_PAGE_SIZE ?? 100),
 });
 const reports = await sync.syncOnce();

@@ -1,3 +1,6 @@
+// A generated CompactModel (model.ts) indexed for the structure validator and the R4->R5
+// converter: JSON keys resolved to elements, choice types expanded, required elements listed.
+
 import type { CompactModel, JsonKind } from './model.js';
 
 /** One JSON property of a type: a plain element or one expansion of a choice element. */

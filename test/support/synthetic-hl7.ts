@@ -1,4 +1,4 @@
-// Synthetic but realistic v2.5.1 traffic for the benchmark: an ADT^A01 admission followed by
+// Synthetic but realistic v2.5.1 traffic for the HL7 tests and the benchmark: an ADT^A01 admission followed by
 // an ORU^R01 with three results per patient, every message with its own control id and every
 // patient with its own MRN and visit, so each message stores new resources.
 

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ContractRunner, type JsonRpcProvider, JsonRpcSigner, type TransactionRequest } from 'ethers';
 import { afterAll, beforeAll } from 'vitest';
-import { createEvmProvider } from '../gateway/ledger/evm/provider.js';
-import { type EmbeddedChain, startEmbeddedChain } from './embedded-chain.js';
-import { type FilteredRpcProxy, startFilteredRpcProxy } from './filtered-rpc-proxy.js';
+import { createEvmProvider } from '../../gateway/ledger/evm/provider.js';
+import { type EmbeddedChain, startEmbeddedChain } from '../../network/embedded-chain.js';
+import { type FilteredRpcProxy, startFilteredRpcProxy } from '../../network/filtered-rpc-proxy.js';
 
 export interface ChainFixture {
   chain: EmbeddedChain;

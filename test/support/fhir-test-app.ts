@@ -5,10 +5,11 @@
 import { forbidden, OperationOutcomeError, unauthorized } from '@medplum/core';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { FhirResource } from '../../store/service.js';
-import type { VerifyAnchorResult } from '../operations/verify-anchor.js';
-import type { FhirInteraction, FhirRoutesOptions } from '../options.js';
-import { fhirRoutes } from '../plugin.js';
+import type { FhirResource } from '../../gateway/store/service.js';
+import type { VerifyAnchorResult } from '../../gateway/fhir/operations/verify-anchor.js';
+import type { FhirInteraction } from '../../gateway/fhir/authorize.js';
+import type { FhirRoutesOptions } from '../../gateway/fhir/options.js';
+import { fhirRoutes } from '../../gateway/fhir/plugin.js';
 import { MemoryResourceService } from './memory-resource-service.js';
 
 export const BASE_URL = 'http://node.test/fhir';

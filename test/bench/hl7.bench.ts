@@ -5,9 +5,9 @@
 
 import net from 'node:net';
 import type { IntakePort } from '../../gateway/intake/port.js';
-import { createHl7Mapper, type Hl7MappingOptions } from './map-message.js';
-import { encodeMllpFrame, MllpFrameDecoder } from './mllp-framing.js';
-import { startMllpListener } from './mllp-listener.js';
+import { createHl7Mapper, type Hl7MappingOptions } from '../../fhir-adapters/hl7/map-message.js';
+import { encodeMllpFrame, MllpFrameDecoder } from '../../fhir-adapters/hl7/mllp-framing.js';
+import { startMllpListener } from '../../fhir-adapters/hl7/mllp-listener.js';
 
 export interface Hl7BenchOptions {
   intake: IntakePort;
