@@ -46,6 +46,17 @@ export function bearerChallenge(params: BearerChallengeParams = {}): string {
   return `Bearer ${parts.join(', ')}`;
 }
 
+/** The request's principal, or BearerAuthError 401 with the token problem as the challenge. */
+function authenticatedPrincipal(request: FastifyRequest): SystemPrincipal {
+  const result = request.server.smartAuth.authenticate(request);
+  if (result.principal) return result.principal;
+  const description = result.problem?.description ?? 'A bearer access token is required';
+  throw new BearerAuthError(
+    withDiagnostics(unauthorized, description),
+    bearerChallenge(result.problem ? { error: result.problem.error, description } : {}),
+  );
+}
+
 /**
  * Throws BearerAuthError unless the request's bearer token permits the interaction; returns the
  * principal when it does. `resourceType` undefined means system level (search or history across
@@ -57,16 +68,9 @@ export function requireFhirAccess(
   interaction: FhirInteraction,
   options: AccessOptions = {},
 ): SystemPrincipal {
-  const result = request.server.smartAuth.authenticate(request);
-  if (!result.principal) {
-    const description = result.problem?.description ?? 'A bearer access token is required';
-    throw new BearerAuthError(
-      withDiagnostics(unauthorized, description),
-      bearerChallenge(result.problem ? { error: result.problem.error, description } : {}),
-    );
-  }
+  const principal = authenticatedPrincipal(request);
   const permissions = requiredPermissions(interaction, resourceType, options);
-  if (!isPermitted(parseGrantedScopes(result.principal.scopes), resourceType, permissions)) {
+  if (!isPermitted(parseGrantedScopes(principal.scopes), resourceType, permissions)) {
     const needed = `system/${resourceType ?? '*'}.${permissions}`;
     const description = `The token's scopes do not permit ${interaction} on ${resourceType ?? 'all resource types'} (needs ${needed})`;
     throw new BearerAuthError(
@@ -74,7 +78,7 @@ export function requireFhirAccess(
       bearerChallenge({ error: 'insufficient_scope', description, scope: needed }),
     );
   }
-  return result.principal;
+  return principal;
 }
 
 /**
@@ -82,22 +86,15 @@ export function requireFhirAccess(
  * (no resource scope or wildcard implies one); returns the principal when it does.
  */
 export function requireDedicatedScope(request: FastifyRequest, scope: DedicatedScope, action: string): SystemPrincipal {
-  const result = request.server.smartAuth.authenticate(request);
-  if (!result.principal) {
-    const description = result.problem?.description ?? 'A bearer access token is required';
-    throw new BearerAuthError(
-      withDiagnostics(unauthorized, description),
-      bearerChallenge(result.problem ? { error: result.problem.error, description } : {}),
-    );
-  }
-  if (!result.principal.scopes.includes(scope)) {
+  const principal = authenticatedPrincipal(request);
+  if (!principal.scopes.includes(scope)) {
     const description = `${action} needs a staff token with the dedicated scope ${scope} (register the client with it: careledger client register --scope "${scope} ...")`;
     throw new BearerAuthError(
       withDiagnostics(forbidden, description),
       bearerChallenge({ error: 'insufficient_scope', description, scope }),
     );
   }
-  return result.principal;
+  return principal;
 }
 
 /**

@@ -5,9 +5,7 @@
 
 import type { FastifyRequest } from 'fastify';
 import type { Bundle, BundleEntry } from './bundle.js';
-import { dispatchEntry } from './entry-dispatch.js';
-import { entryResponse, errorEntry, type EntryResponseSettings } from './entry-response.js';
-import { errorOutcome } from './error-outcome.js';
+import { answerEntry, type EntryAnswerSettings } from './entry-answer.js';
 import type { FhirContext } from './fhir-request.js';
 import { ReadBudget } from './read-budget.js';
 
@@ -15,21 +13,14 @@ export async function processBatchBundle(
   ctx: FhirContext,
   http: FastifyRequest,
   bundle: Bundle,
-  settings: EntryResponseSettings & { strict: boolean; bodyLimit: number; readBudget: number },
+  settings: EntryAnswerSettings & { readBudget: number },
 ): Promise<Bundle> {
   const entries = bundle.entry ?? [];
   const responses: BundleEntry[] = new Array(entries.length);
   const budget = new ReadBudget(settings.readBudget);
   await Promise.all(
     entries.map(async (entry, i) => {
-      try {
-        const { result, write } = await dispatchEntry(budget.admit(ctx, entry), http, entry, settings.strict);
-        responses[i] = entryResponse(result, write, settings);
-      } catch (error) {
-        const mapped = errorOutcome(error, { bodyLimit: settings.bodyLimit });
-        if (mapped.unexpected) http.log.error({ err: error, entry: i }, 'batch entry failed');
-        responses[i] = errorEntry(mapped.status, mapped.outcome);
-      }
+      responses[i] = await answerEntry(ctx, http, entry, budget, settings, { entry: i, kind: 'batch entry' });
     }),
   );
   return { resourceType: 'Bundle', type: 'batch-response', timestamp: new Date().toISOString(), entry: responses };

@@ -11,10 +11,9 @@ import type { FastifyRequest } from 'fastify';
 import type { WriteOp, WriteResult } from '../store/service.js';
 import type { Bundle, BundleEntry } from './bundle.js';
 import { rewriteReferences } from './bundle-references.js';
-import { dispatchEntry } from './entry-dispatch.js';
-import { entryResponse, errorEntry, type EntryResponseSettings } from './entry-response.js';
+import { answerEntry } from './entry-answer.js';
+import { entryResponse, type EntryResponseSettings } from './entry-response.js';
 import { parseEntryUrl } from './entry-url.js';
-import { errorOutcome } from './error-outcome.js';
 import { etag, versionFromIfMatch } from './etag.js';
 import type { FhirContext } from './fhir-request.js';
 import { admit, writeOutcome } from './interactions.js';
@@ -165,14 +164,7 @@ export async function processTransaction(
   });
   const budget = new ReadBudget(settings.readBudget);
   for (const index of plan.reads) {
-    try {
-      const { result, write } = await dispatchEntry(budget.admit(ctx, entries[index]!), http, entries[index]!, settings.strict);
-      responses[index] = entryResponse(result, write, settings);
-    } catch (error) {
-      const mapped = errorOutcome(error, { bodyLimit: settings.bodyLimit });
-      if (mapped.unexpected) http.log.error({ err: error, entry: index }, 'transaction read entry failed');
-      responses[index] = errorEntry(mapped.status, mapped.outcome);
-    }
+    responses[index] = await answerEntry(ctx, http, entries[index]!, budget, settings, { entry: index, kind: 'transaction read entry' });
   }
   return { resourceType: 'Bundle', type: 'transaction-response', timestamp: new Date().toISOString(), entry: responses };
 }
