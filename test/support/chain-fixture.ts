@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type ContractRunner, type JsonRpcProvider, JsonRpcSigner, type TransactionRequest } from 'ethers';
 import { afterAll, beforeAll } from 'vitest';
 import { createEvmProvider } from '../../gateway/ledger/evm/provider.js';
+import { type DeployOptions, type DeployResult, deployConsortium } from '../../network/deploy.js';
 import { type EmbeddedChain, startEmbeddedChain } from '../../network/embedded-chain.js';
 import { type FilteredRpcProxy, startFilteredRpcProxy } from '../../network/filtered-rpc-proxy.js';
 
@@ -40,6 +41,30 @@ export function useEmbeddedChain(): () => ChainFixture {
   return () => {
     if (!fixture) throw new Error('the embedded chain fixture is used before beforeAll ran');
     return fixture;
+  };
+}
+
+/**
+ * The registries, deployed on the fixture's chain once per test file at first use: account 0
+ * deploys, member i signs as account i + 1.
+ */
+export function deployedOnce(
+  fixture: () => ChainFixture,
+  members: Array<Omit<DeployOptions['members'][number], 'signer'>>,
+  options: Pick<DeployOptions, 'minCellSizeFloor'> = {},
+): () => Promise<DeployResult> {
+  let deployed: Promise<DeployResult> | undefined;
+  return () => {
+    const { chain, dataDir } = fixture();
+    deployed ??= deployConsortium({
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      deployerKey: chain.accounts[0]!.privateKey,
+      dataDir,
+      ...options,
+      members: members.map((member, i) => ({ ...member, signer: chain.accounts[i + 1]!.address })),
+    });
+    return deployed;
   };
 }
 

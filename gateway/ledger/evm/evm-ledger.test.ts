@@ -1,7 +1,6 @@
 import { Wallet, ZeroAddress, id } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { deployConsortium } from '../../../network/deploy.js';
-import { useEmbeddedChain } from '../../../test/support/chain-fixture.js';
+import { deployedOnce, useEmbeddedChain } from '../../../test/support/chain-fixture.js';
 import { AnchorNotAuthorizedError } from '../anchor-errors.js';
 import { describeAnchorPort } from '../anchor-port.behaviour.js';
 import { connectLedger } from '../factory.js';
@@ -10,22 +9,11 @@ import type { Hex } from '../ports.js';
 const fixture = useEmbeddedChain();
 
 /** Deploys once per test file: hospitals A and B (accounts 1, 2) and payer C (account 3). */
-let deployed: ReturnType<typeof deployConsortium> | undefined;
-function consortium() {
-  const { chain, dataDir } = fixture();
-  deployed ??= deployConsortium({
-    rpcUrl: chain.rpcUrl,
-    chainId: chain.chainId,
-    deployerKey: chain.accounts[0]!.privateKey,
-    dataDir,
-    members: [
-      { orgId: 'hospital-a', roles: ['HOSPITAL'], signer: chain.accounts[1]!.address },
-      { orgId: 'hospital-b', roles: ['HOSPITAL', 'EMERGENCY'], signer: chain.accounts[2]!.address },
-      { orgId: 'payer-c', roles: ['PAYER'], signer: chain.accounts[3]!.address },
-    ],
-  });
-  return deployed;
-}
+const consortium = deployedOnce(fixture, [
+  { orgId: 'hospital-a', roles: ['HOSPITAL'] },
+  { orgId: 'hospital-b', roles: ['HOSPITAL', 'EMERGENCY'] },
+  { orgId: 'payer-c', roles: ['PAYER'] },
+]);
 
 async function connectAs(account: number) {
   const { chain } = fixture();

@@ -3,8 +3,7 @@
 import { Wallet } from 'ethers';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deployConsortium } from '../../../network/deploy.js';
-import { useEmbeddedChain } from '../../../test/support/chain-fixture.js';
+import { deployedOnce, useEmbeddedChain } from '../../../test/support/chain-fixture.js';
 import { memberIdOf } from '../../crypto/digest.js';
 import { CohortRejectedError } from '../cohort-errors.js';
 import { connectLedger, openLedgerClient } from '../factory.js';
@@ -13,21 +12,10 @@ import type { Hex } from '../ports.js';
 const fixture = useEmbeddedChain();
 const randomRoot = () => `0x${randomBytes(32).toString('hex')}` as Hex;
 
-let deployed: ReturnType<typeof deployConsortium> | undefined;
-function consortium() {
-  const { chain, dataDir } = fixture();
-  deployed ??= deployConsortium({
-    rpcUrl: chain.rpcUrl,
-    chainId: chain.chainId,
-    deployerKey: chain.accounts[0]!.privateKey,
-    dataDir,
-    members: [
-      { orgId: 'hospital-a', roles: ['HOSPITAL'], signer: chain.accounts[1]!.address },
-      { orgId: 'research-r', roles: ['RESEARCHER'], signer: chain.accounts[2]!.address },
-    ],
-  });
-  return deployed;
-}
+const consortium = deployedOnce(fixture, [
+  { orgId: 'hospital-a', roles: ['HOSPITAL'] },
+  { orgId: 'research-r', roles: ['RESEARCHER'] },
+]);
 
 describe('openLedgerClient (EVM)', () => {
   it('reads anchors at the registry it is given, members and the chain clock without a key', async () => {

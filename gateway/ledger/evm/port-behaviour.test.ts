@@ -2,8 +2,7 @@
 // connected the way a node connects: through the factory, as its member key. One consortium for
 // the file: hospitals A (EMERGENCY too) and B, researcher R and payer C on accounts 1-4.
 import { describe } from 'vitest';
-import { deployConsortium } from '../../../network/deploy.js';
-import { useEmbeddedChain } from '../../../test/support/chain-fixture.js';
+import { deployedOnce, useEmbeddedChain } from '../../../test/support/chain-fixture.js';
 import { memberIdOf } from '../../crypto/digest.js';
 import { describeCohortPort } from '../cohort-port.behaviour.js';
 import { describeConsentPort } from '../consent-port.behaviour.js';
@@ -20,19 +19,7 @@ const MEMBERS: { orgId: string; roles: RegisteredMember['roles'] }[] = [
   { orgId: 'payer-c', roles: ['PAYER'] },
 ];
 
-let deployed: ReturnType<typeof deployConsortium> | undefined;
-function consortium() {
-  const { chain, dataDir } = fixture();
-  deployed ??= deployConsortium({
-    rpcUrl: chain.rpcUrl,
-    chainId: chain.chainId,
-    deployerKey: chain.accounts[0]!.privateKey,
-    dataDir,
-    minCellSizeFloor: FLOOR,
-    members: MEMBERS.map((m, i) => ({ ...m, signer: chain.accounts[i + 1]!.address })),
-  });
-  return deployed;
-}
+const consortium = deployedOnce(fixture, MEMBERS, { minCellSizeFloor: FLOOR });
 
 /** The ledger of member `index` of MEMBERS. */
 async function ledgerOf(index: number): Promise<Ledger> {
