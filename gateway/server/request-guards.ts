@@ -47,7 +47,9 @@ async function requestGuards(app: FastifyInstance, limits: RequestLimits): Promi
     app.addContentTypeParser(type, { parseAs: 'string' }, parseJson);
   }
 
-  await app.register(helmet, { global: true });
+  // No upgrade-insecure-requests: a node on plain HTTP inside the hospital network (or on loopback
+  // in dev) would send a browser after https:// sub-resources it does not serve.
+  await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   const { perClient, perIp, windowMs } = limits.rateLimit;
   await app.register(rateLimit, {
     global: true,
