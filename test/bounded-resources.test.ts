@@ -22,6 +22,7 @@ function memoryMb(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
+if (process.platform !== 'linux') console.warn('bounded-resources.test.ts skipped: it reads the node\'s resident memory from /proc, which only Linux has');
 describe.skipIf(process.platform !== 'linux')('bounded resources (issue 12 acceptance)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'careledger-bounded-'));
   let node: NodeProcess;

@@ -7,14 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../gateway/config.js';
-import { loadNodeKeys } from '../gateway/keys/node-keys.js';
 import { createEvmProvider } from '../gateway/ledger/evm/provider.js';
-import type { Hex } from '../gateway/ledger/ports.js';
-import { startNode, type RunningNode } from '../gateway/node.js';
-import { deployConsortium } from '../network/deploy.js';
-import { startEmbeddedChain, type EmbeddedChain } from '../network/embedded-chain.js';
+import type { RunningNode } from '../gateway/node.js';
+import type { EmbeddedChain } from '../network/embedded-chain.js';
 import { postBatch, waitForAnchoring, type FhirTarget } from './support/fhir-client.js';
+import { startNodeOnOwnChain } from './support/node-on-own-chain.js';
 import { awaitReceipt } from './support/receipts.js';
 
 const CHAIN_TIMEOUT_MS = 2_000;
@@ -36,31 +33,7 @@ describe('a hung chain', () => {
   });
 
   it('degrades health, answers $verify-anchor with 504 in time, and recovers without double anchoring', async () => {
-    const chainDir = join(dir, 'chain');
-    const nodeDir = join(dir, 'node');
-    chain = await startEmbeddedChain({ dataDir: chainDir });
-    const keys = loadNodeKeys({ dataDir: nodeDir, allowGenerate: true });
-    const deployed = await deployConsortium({
-      rpcUrl: chain.rpcUrl,
-      chainId: chain.chainId,
-      deployerKey: chain.accounts[0]!.privateKey,
-      members: [{ orgId: 'hang-hospital', roles: ['HOSPITAL'], signer: keys.memberWallet.address as Hex }],
-      dataDir: chainDir,
-    });
-    node = await startNode(
-      loadConfig({
-        DATA_DIR: nodeDir,
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        CARELEDGER_MODE: 'dev',
-        CARELEDGER_ORG_ID: 'hang-hospital',
-        BATCH_MAX_AGE_MS: '100',
-        CHAIN_TIMEOUT_MS: String(CHAIN_TIMEOUT_MS),
-        CHAIN_RPC_URL: deployed.rpcUrl,
-        CHAIN_ID: String(deployed.chainId),
-        CHAIN_CONTRACTS: JSON.stringify(deployed.contracts),
-      }),
-    );
+    ({ chain, node } = await startNodeOnOwnChain(dir, 'hang-hospital', { env: { CHAIN_TIMEOUT_MS: String(CHAIN_TIMEOUT_MS) } }));
     const baseUrl = node.config.publicUrl;
     const dev = JSON.parse(readFileSync(node.devFile!, 'utf8')) as { token: string };
     const target: FhirTarget = { fhirBase: node.fhirBase, token: dev.token };
@@ -124,7 +97,7 @@ describe('a hung chain', () => {
     const batches = node.db.prepare("SELECT seq, root, status FROM batches ORDER BY seq").all() as Array<{ seq: number; root: Buffer; status: string }>;
     expect(batches.every((b) => b.status === 'anchored')).toBe(true);
     const provider = createEvmProvider({ rpcUrl: chain.rpcUrl, chainId: chain.chainId });
-    const anchored = await provider.getLogs({ address: deployed.contracts.AnchorRegistry, fromBlock: 0, toBlock: 'latest' });
+    const anchored = await provider.getLogs({ address: node.chain.descriptor.contracts.AnchorRegistry, fromBlock: 0, toBlock: 'latest' });
     provider.destroy();
     expect(anchored).toHaveLength(batches.length);
     for (const batch of batches) expect(await node.chain.anchors.getAnchor(node.chain.memberId, BigInt(batch.seq))).toMatchObject({ root: `0x${batch.root.toString('hex')}` });

@@ -6,14 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../gateway/config.js';
-import { loadNodeKeys } from '../gateway/keys/node-keys.js';
-import type { Hex } from '../gateway/ledger/ports.js';
-import { startNode, type RunningNode } from '../gateway/node.js';
-import { deployConsortium } from '../network/deploy.js';
+import type { RunningNode } from '../gateway/node.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../network/embedded-chain.js';
 import { postBatch, waitForAnchoring } from './support/fhir-client.js';
 import { freePort } from '../gateway/server/free-port.js';
+import { startNodeOnOwnChain } from './support/node-on-own-chain.js';
 import { syntheticR4 } from './support/synthetic-fhir.js';
 
 describe('chain outage during an import', () => {
@@ -28,31 +25,9 @@ describe('chain outage during an import', () => {
   });
 
   it('keeps accepting, reports degraded, and catches up', async () => {
-    const chainDir = join(dir, 'chain');
-    const nodeDir = join(dir, 'node');
     const port = await freePort();
-    chain = await startEmbeddedChain({ dataDir: chainDir, port });
-    const keys = loadNodeKeys({ dataDir: nodeDir, allowGenerate: true });
-    const deployed = await deployConsortium({
-      rpcUrl: chain.rpcUrl,
-      chainId: chain.chainId,
-      deployerKey: chain.accounts[0]!.privateKey,
-      members: [{ orgId: 'outage-hospital', roles: ['HOSPITAL'], signer: keys.memberWallet.address as Hex }],
-      dataDir: chainDir,
-    });
-    node = await startNode(
-      loadConfig({
-        DATA_DIR: nodeDir,
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        CARELEDGER_MODE: 'dev',
-        CARELEDGER_ORG_ID: 'outage-hospital',
-        BATCH_MAX_AGE_MS: '100',
-        CHAIN_RPC_URL: deployed.rpcUrl,
-        CHAIN_ID: String(deployed.chainId),
-        CHAIN_CONTRACTS: JSON.stringify(deployed.contracts),
-      }),
-    );
+    let chainDir: string;
+    ({ chain, chainDir, node } = await startNodeOnOwnChain(dir, 'outage-hospital', { chainPort: port }));
     const dev = JSON.parse((await import('node:fs')).readFileSync(node.devFile!, 'utf8')) as { token: string };
     const target = { fhirBase: `${node.fhirBase}/R4`, token: dev.token };
     const resources = syntheticR4(3000, { prefix: 'outage' });

@@ -4,8 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deployConsortium } from '../../network/deploy.js';
-import { useEmbeddedChain } from '../../test/support/chain-fixture.js';
+import { deployedOnce, useEmbeddedChain } from '../../test/support/chain-fixture.js';
 import { connectLedger } from '../ledger/factory.js';
 import type { AnchorPort, Hex, Ledger } from '../ledger/ports.js';
 import { SqliteBatchStore } from '../store/batch-store.js';
@@ -19,7 +18,10 @@ const HOSPITALS = 6;
 const ZERO = `0x${'0'.repeat(64)}` as Hex;
 const quiet: AnchorerLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-let deployed: ReturnType<typeof deployConsortium> | undefined;
+const consortium = deployedOnce(
+  fixture,
+  Array.from({ length: HOSPITALS }, (_, index) => ({ orgId: `hospital-${index + 1}`, roles: ['HOSPITAL' as const] })),
+);
 let nextHospital = 1;
 const cleanup: Array<() => Promise<void> | void> = [];
 
@@ -29,19 +31,8 @@ afterEach(async () => {
 
 /** A ledger connection as a hospital no other test anchors as. */
 async function freshHospital(): Promise<Ledger> {
-  const { chain, dataDir } = fixture();
-  deployed ??= deployConsortium({
-    rpcUrl: chain.rpcUrl,
-    chainId: chain.chainId,
-    deployerKey: chain.accounts[0]!.privateKey,
-    dataDir,
-    members: Array.from({ length: HOSPITALS }, (_, index) => ({
-      orgId: `hospital-${index + 1}`,
-      roles: ['HOSPITAL' as const],
-      signer: chain.accounts[index + 1]!.address,
-    })),
-  });
-  const descriptor = await deployed;
+  const { chain } = fixture();
+  const descriptor = await consortium();
   const account = nextHospital++;
   const ledger = await connectLedger({ kind: 'evm', ...descriptor, privateKey: chain.accounts[account]!.privateKey, pollingIntervalMs: 50 });
   cleanup.push(() => ledger.close());
