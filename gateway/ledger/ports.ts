@@ -357,3 +357,122 @@ export interface LedgerClient {
   latestBlockTime(): Promise<number>;
   close(): Promise<void>;
 }
+
+/** Where a transaction landed: its hash, block and the block's time (seconds since the epoch). */
+export type LedgerTx = ConsentTx;
+
+/**
+ * A practitioner licence credential as LicenceRegistry holds it: its hash, subject key, issuer
+ * and validity, never the licence itself (the credential stays with the practitioner and the
+ * issuing LICENSING member).
+ */
+export interface LicenceRecord {
+  /** EIP-712 digest of the credential (gateway/telehealth licence credential format). */
+  credentialHash: Hex;
+  /** The LICENSING member that issued it. */
+  issuerMember: Hex;
+  /** The practitioner's key (address): the credential's subject. */
+  subject: Hex;
+  /** Seconds since the epoch; the licence holds for validFrom <= t < validUntil. */
+  validFrom: number;
+  validUntil: number;
+  /** Block time of the revocation, null while it stands. */
+  revokedAt: number | null;
+}
+
+export type LicenceChainEvent =
+  | ({ kind: 'issued'; licence: LicenceRecord } & LedgerTx)
+  | ({ kind: 'revoked'; credentialHash: Hex; subject: Hex } & LedgerTx);
+
+/** Practitioner licences on the ledger (LicenceRegistry). Writes need a LICENSING member's signer. */
+export interface LicencePort {
+  readonly contract: Hex;
+  issue(credentialHash: Hex, subject: Hex, validFrom: number, validUntil: number): Promise<LedgerTx & { licence: LicenceRecord }>;
+  /** Only a signer of the issuing member may revoke. */
+  revoke(credentialHash: Hex): Promise<LedgerTx>;
+  getLicence(credentialHash: Hex): Promise<LicenceRecord | null>;
+  /** Every credential ever issued to `subject`, revoked ones included, in issue order. */
+  licencesOf(subject: Hex): Promise<LicenceRecord[]>;
+  latestBlock(): Promise<number>;
+  /** The registry's events in blocks [fromBlock, toBlock], in chain order. */
+  events(fromBlock: number, toBlock: number): Promise<LicenceChainEvent[]>;
+}
+
+/** Invited roles in a consult (TelehealthRegistry.InviteRole). The host's own provider is implied. */
+export const TelehealthInviteRole = { SPECIALIST: 1, SECOND_OPINION: 2, OBSERVER: 3 } as const;
+export type TelehealthInviteRoleName = keyof typeof TelehealthInviteRole;
+
+/** How a session ended (TelehealthRegistry.FinalState). */
+export const TelehealthFinalState = { COMPLETED: 1, CANCELLED: 2, NO_SHOW: 3 } as const;
+export type TelehealthFinalStateName = keyof typeof TelehealthFinalState;
+
+export interface TelehealthSessionOpening {
+  /** keccak256 of the opaque session id (the sessionKey); the id itself never goes on chain. */
+  sessionIdHash: Hex;
+  /** The patient's home member (bytes32 member id). */
+  homeMember: Hex;
+  /** The patient's pseudonymous address, as in their consent grants. */
+  patient: Hex;
+  /** The ConsentRegistry grant (patient -> host member, TREAT) the session relies on. */
+  consentGrantId: Hex;
+}
+
+export interface TelehealthSessionRecord extends TelehealthSessionOpening {
+  hostMember: Hex;
+  /** Block time of the opening. */
+  openedAt: number;
+  /** Null while the session is open. */
+  closedAt: number | null;
+  finalState: number | null;
+  /** Merkle root of the session's event log, set at close. */
+  eventLogRoot: Hex | null;
+}
+
+export type TelehealthChainEvent =
+  | ({ kind: 'opened'; session: TelehealthSessionOpening & { hostMember: Hex } } & LedgerTx)
+  | ({ kind: 'invited'; sessionIdHash: Hex; invitedMember: Hex; practitionerHash: Hex; role: number } & LedgerTx)
+  | ({ kind: 'invitation-withdrawn'; sessionIdHash: Hex; invitedMember: Hex; practitionerHash: Hex } & LedgerTx)
+  | ({ kind: 'escalated'; sessionIdHash: Hex; severity: number; reasonHash: Hex } & LedgerTx)
+  | ({ kind: 'closed'; sessionIdHash: Hex; finalState: number; eventLogRoot: Hex } & LedgerTx);
+
+/**
+ * The telehealth session registry (TelehealthRegistry): parties and gates of each consult, written
+ * by the host member's node. Rejections are TelehealthRejectedError values (gateway/ledger/telehealth-errors.ts).
+ */
+export interface TelehealthPort {
+  readonly contract: Hex;
+  /** Opens the session; the contract checks the consent grant (active, unrevoked, TREAT, to this member). */
+  openSession(opening: TelehealthSessionOpening): Promise<LedgerTx>;
+  invite(sessionIdHash: Hex, invitedMember: Hex, practitionerHash: Hex, role: number): Promise<LedgerTx>;
+  withdrawInvitation(sessionIdHash: Hex, invitedMember: Hex, practitionerHash: Hex): Promise<LedgerTx>;
+  /** severity 1 (lowest) .. 5; reasonHash is salted, the reason stays at the host. */
+  escalate(sessionIdHash: Hex, severity: number, reasonHash: Hex): Promise<LedgerTx>;
+  closeSession(sessionIdHash: Hex, finalState: number, eventLogRoot: Hex): Promise<LedgerTx>;
+  getSession(sessionIdHash: Hex): Promise<TelehealthSessionRecord | null>;
+  /** Whether (member, practitionerHash) holds a standing invitation to the session. */
+  isInvited(sessionIdHash: Hex, invitedMember: Hex, practitionerHash: Hex): Promise<boolean>;
+  latestBlock(): Promise<number>;
+  /** The registry's events in blocks [fromBlock, toBlock], in chain order. */
+  events(fromBlock: number, toBlock: number): Promise<TelehealthChainEvent[]>;
+}
+
+/** One registered claim-line fingerprint: who registered it and which of their anchors holds the claim. */
+export interface ClaimFingerprintRecord {
+  /** Keyed hash of the normalised claim line (gateway/claims fingerprint format). */
+  fingerprint: Hex;
+  member: Hex;
+  /** The registering member's anchor sequence whose batch holds the claim version. */
+  anchorSequence: bigint;
+  txHash: Hex;
+  blockNumber: number;
+  blockTime: number;
+}
+
+/** Claim-line fingerprints on the ledger (ClaimRegistry), for duplicate billing across members. */
+export interface ClaimFingerprintPort {
+  readonly contract: Hex;
+  /** Registers fingerprints for claims in this member's anchor `anchorSequence`; one transaction. */
+  register(anchorSequence: bigint, fingerprints: Hex[]): Promise<LedgerTx>;
+  /** Every registration of `fingerprint`, earliest first. */
+  registrations(fingerprint: Hex): Promise<ClaimFingerprintRecord[]>;
+}
