@@ -55,6 +55,8 @@ export function readChainFile(dataDir: string): ChainFile | null {
  * Deploys ConsortiumRegistry (with the bootstrap members), AnchorRegistry, ConsentRegistry and CohortRegistry
  * (with its three Groth16 verifiers and the agreed feature schema hash), unless chain.json
  * already names contracts with code on this chain (a restart), in which case those are reused.
+ * LicenceRegistry and TelehealthRegistry are deployed too, and added to an existing chain that lacks them.
+ * So is ClaimRegistry (claim-line fingerprints), which reads the AnchorRegistry.
  */
 export async function deployConsortium(options: DeployOptions): Promise<DeployResult> {
   const provider = createEvmProvider({ rpcUrl: options.rpcUrl, chainId: options.chainId, pollingIntervalMs: 250 });
@@ -69,6 +71,8 @@ export async function deployConsortium(options: DeployOptions): Promise<DeployRe
         const sender = senderFor(options, provider);
         contracts.ConsentRegistry ??= (await deploy(sender, artifacts.ConsentRegistry, ['address'], [contracts.ConsortiumRegistry])).address;
         if (!contracts.CohortRegistry) Object.assign(contracts, await deployCohort(sender, contracts.ConsortiumRegistry, options));
+        if (!contracts.TelehealthRegistry) Object.assign(contracts, await deployTelehealth(sender, contracts.ConsortiumRegistry, contracts.ConsentRegistry, contracts.LicenceRegistry));
+        contracts.ClaimRegistry ??= (await deploy(sender, artifacts.ClaimRegistry, ['address'], [contracts.AnchorRegistry])).address;
         const chainFile = { ...existing, contracts, rpcUrl: options.rpcUrl };
         writeChainFile(options.dataDir, chainFile);
         return { ...chainFile, reused: true };
@@ -86,10 +90,12 @@ export async function deployConsortium(options: DeployOptions): Promise<DeployRe
     const anchors = await deploy(sender, artifacts.AnchorRegistry, ['address'], [consortium.address]);
     const consents = await deploy(sender, artifacts.ConsentRegistry, ['address'], [consortium.address]);
     const cohort = await deployCohort(sender, consortium.address, options);
+    const telehealth = await deployTelehealth(sender, consortium.address, consents.address);
+    const claims = await deploy(sender, artifacts.ClaimRegistry, ['address'], [anchors.address]);
     const chainFile: ChainFile = {
       rpcUrl: options.rpcUrl,
       chainId: options.chainId,
-      contracts: { ConsortiumRegistry: consortium.address, AnchorRegistry: anchors.address, ConsentRegistry: consents.address, ...cohort },
+      contracts: { ConsortiumRegistry: consortium.address, AnchorRegistry: anchors.address, ConsentRegistry: consents.address, ...cohort, ...telehealth, ClaimRegistry: claims.address },
       deployedAt: anchors.blockNumber,
     };
     writeChainFile(options.dataDir, chainFile);
@@ -127,6 +133,16 @@ async function deployCohort(sender: TxSender, consortium: Hex, options: DeployOp
     EligibilityVerifier: eligibility.address,
     CohortRegistry: registry.address,
   };
+}
+
+/**
+ * LicenceRegistry (unless `licences` names one already) and the TelehealthRegistry that reads the
+ * consents and names the licences its joins are checked against.
+ */
+async function deployTelehealth(sender: TxSender, consortium: Hex, consents: Hex, licences?: Hex): Promise<Record<string, Hex>> {
+  const licenceRegistry = licences ?? (await deploy(sender, artifacts.LicenceRegistry, ['address'], [consortium])).address;
+  const registry = await deploy(sender, artifacts.TelehealthRegistry, ['address', 'address', 'address'], [consortium, consents, licenceRegistry]);
+  return { LicenceRegistry: licenceRegistry, TelehealthRegistry: registry.address };
 }
 
 async function deploy(sender: TxSender, artifact: ContractArtifact, types: string[], args: unknown[]) {

@@ -45,6 +45,15 @@ const post = (proxy: FilteredRpcProxy, body: string) => fetch(proxy.url, { metho
 const call = (method: string) => JSON.stringify({ jsonrpc: '2.0', id: 7, method, params: [] });
 
 describe('filtered RPC proxy', () => {
+  it("answers a browser's CORS preflight and lets any page read the answers (the console verifies receipts from the page)", async () => {
+    const preflight = await fetch(answering.url, { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:8080', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type');
+    const answer = await post(answering, call('eth_chainId'));
+    expect(answer.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
   it('relays an allowed method and refuses the rest with -32601 and the reason', async () => {
     expect(await (await post(answering, call('eth_blockNumber'))).json()).toEqual({ jsonrpc: '2.0', id: 7, result: 'eth_blockNumber' });
     const refused = (await (await post(answering, call('anvil_setStorageAt'))).json()) as { id: number; error: { code: number; message: string } };

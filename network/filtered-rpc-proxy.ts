@@ -75,7 +75,21 @@ export async function startFilteredRpcProxy(options: FilteredRpcProxyOptions): P
   };
 }
 
+// A browser verifier (the node's console at /console) reads the chain straight from the page, so
+// it does not have to trust the node that served it. Any origin may: the relay serves only public
+// reads and transactions their senders signed, and no cookie or credential is involved.
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST',
+  'access-control-allow-headers': 'content-type',
+  'access-control-max-age': '600',
+};
+
 async function handle(req: IncomingMessage, res: ServerResponse, relay: (request: RpcRequest) => Promise<unknown>, timeoutMs: number): Promise<void> {
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, CORS_HEADERS).end();
+    return;
+  }
   if (req.method !== 'POST') return send(res, 405, rpcError(null, -32600, 'JSON-RPC requests are POSTed'));
   let body: string;
   try {
@@ -121,7 +135,7 @@ function rpcError(id: unknown, code: number, message: string): object {
 }
 
 function send(res: ServerResponse, status: number, payload: unknown, retryAfterSeconds?: number): void {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'access-control-allow-origin': '*' };
   if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
   res.writeHead(status, headers).end(JSON.stringify(payload));
 }

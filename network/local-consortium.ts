@@ -1,6 +1,7 @@
 // A local consortium for development and cross-institution tests: one embedded chain, N hospital
 // nodes (each a separate process with its own port, data directory and member key, all
-// registered at deploy), plus a researcher member's key for cohort queries.
+// registered at deploy), plus a researcher member's key for cohort queries, a licensing board's
+// key for practitioner licences and a payer's key for claims.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,10 @@ export interface ConsortiumFile {
   contracts: Record<string, string>;
   hospitals: Array<Omit<HospitalNode, 'process'>>;
   researcher: ConsortiumMember;
+  /** Issues and revokes practitioner licences (LICENSING); a key and a data dir, no node process. */
+  licensingBoard: ConsortiumMember;
+  /** Verifies claims (PAYER); a key and a data dir, no node process. */
+  payer: ConsortiumMember;
 }
 
 export interface RunningConsortium extends ConsortiumFile {
@@ -63,6 +68,10 @@ export async function startConsortium(options: ConsortiumOptions): Promise<Runni
   const members: ConsortiumMember[] = [];
   for (let i = 1; i <= options.hospitals; i++) members.push(member(`hospital-${i}`, ['HOSPITAL'], join(dataDir, `hospital-${i}`)));
   const researcher = member('research-institute', ['RESEARCHER'], join(dataDir, 'researcher'));
+  // A licensing body of its own rather than a hospital with the LICENSING role: a hospital that
+  // licensed its own practitioners would make the licence check at a consult no check at all.
+  const licensingBoard = member('licensing-board', ['LICENSING'], join(dataDir, 'licensing-board'));
+  const payer = member('payer-1', ['PAYER'], join(dataDir, 'payer-1'));
 
   const chain = await startEmbeddedChain({ dataDir: chainDir });
   if (!chain.isolated) {
@@ -74,10 +83,12 @@ export async function startConsortium(options: ConsortiumOptions): Promise<Runni
       rpcUrl: chain.rpcUrl,
       chainId: chain.chainId,
       deployerKey: chain.accounts[0]!.privateKey,
-      members: [...members, researcher].map((m) => ({ orgId: m.orgId, roles: m.roles, signer: m.signer })),
+      members: [...members, researcher, licensingBoard, payer].map((m) => ({ orgId: m.orgId, roles: m.roles, signer: m.signer })),
       dataDir: chainDir,
     });
 
+    // Each node reaches the others' (a visit note goes to the patient's home hospital).
+    const memberUrls = JSON.stringify(Object.fromEntries(members.map((m, index) => [m.orgId, `http://127.0.0.1:${options.basePort + index}`])));
     const hospitals = await Promise.all(
       members.map(async (m, index) => {
         const port = options.basePort + index;
@@ -85,6 +96,7 @@ export async function startConsortium(options: ConsortiumOptions): Promise<Runni
           cwd: ROOT,
           env: {
             ...process.env,
+            TELEHEALTH_MEMBER_URLS: memberUrls,
             ...options.env,
             CARELEDGER_MODE: 'dev',
             CARELEDGER_ORG_ID: m.orgId,
@@ -110,6 +122,8 @@ export async function startConsortium(options: ConsortiumOptions): Promise<Runni
       contracts: deployed.contracts,
       hospitals: hospitals.map(({ process: _process, ...rest }) => rest),
       researcher,
+      licensingBoard,
+      payer,
     };
     writeFileSync(join(dataDir, 'consortium.json'), `${JSON.stringify(file, null, 2)}\n`);
 

@@ -17,7 +17,7 @@ import type { Hex } from '../../gateway/ledger/ports.js';
 import { decodeRevert } from '../../gateway/ledger/evm/revert.js';
 import { artifacts } from './artifacts.js';
 import { event, eventsOf } from './contract-events.js';
-import { expectRevert } from './revert-assertions.js';
+import { expectRevert, failureOf } from './revert-assertions.js';
 
 const consortiumFactory = new ContractFactory(artifacts.ConsortiumRegistry.abi as never, artifacts.ConsortiumRegistry.bytecode);
 const consentFactory = new ContractFactory(artifacts.ConsentRegistry.abi as never, artifacts.ConsentRegistry.bytecode);
@@ -36,15 +36,6 @@ const fixture = useEmbeddedChain();
 const addr = (i: number) => fixture().chain.accounts[i]!.address;
 
 type Registry = BaseContract & Record<string, (...args: unknown[]) => Promise<any>>;
-
-async function failure(action: Promise<unknown>): Promise<unknown> {
-  try {
-    await action;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to revert');
-}
 
 describe('ConsentRegistry', () => {
   let registry: Registry;
@@ -172,7 +163,7 @@ describe('ConsentRegistry', () => {
       [t + 100, t + 100],
       [t - 100, t - 10],
     ]) {
-      const decoded = decodeRevert(await failure(grant({ notBefore, notAfter })), iface);
+      const decoded = decodeRevert(await failureOf(grant({ notBefore, notAfter })), iface);
       expect(decoded?.name).toBe('ConsentRegistryInvalidWindow');
       const [gotBefore, gotAfter, at] = [...decoded!.args] as bigint[];
       expect([gotBefore, gotAfter]).toEqual([BigInt(notBefore!), BigInt(notAfter!)]);

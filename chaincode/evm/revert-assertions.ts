@@ -16,6 +16,16 @@ export async function expectRevert(action: Promise<unknown>, contract: Interface
   expect({ name: decoded!.name, args: normalize([...decoded!.args]) }).toEqual({ name, args: normalize(args) });
 }
 
+/** The error `action` rejects with, for a test that looks past the revert's name; throws when it succeeds. */
+export async function failureOf(action: Promise<unknown>): Promise<unknown> {
+  try {
+    await action;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to revert');
+}
+
 /** Addresses and hashes compare case-insensitively; numbers compare as bigint. */
 export function normalize(values: unknown[]): unknown[] {
   return values.map((v) => {

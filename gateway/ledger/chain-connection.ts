@@ -10,7 +10,19 @@ import type { NodeConfig } from '../config.js';
 import type { AnchorLookup } from '../receipts/verify.js';
 import { ChainProbe, DEFAULT_PROBE_TIMEOUT_MS } from './chain-probe.js';
 import { connectLedger } from './factory.js';
-import type { AnchorPort, ChainDescriptor, CohortPort, ConsentPort, Hex, LedgerDescriptor, MemberPort, VerifierChainReader } from './ports.js';
+import type {
+  AnchorPort,
+  ChainDescriptor,
+  ClaimFingerprintPort,
+  CohortPort,
+  ConsentPort,
+  Hex,
+  LedgerDescriptor,
+  LicencePort,
+  MemberPort,
+  TelehealthPort,
+  VerifierChainReader,
+} from './ports.js';
 
 /** The node's member key: what it signs its anchors and other transactions with. */
 export interface MemberSigner {
@@ -28,6 +40,12 @@ export interface ChainConnection {
   consents: ConsentPort | null;
   /** null when the chain has no CohortRegistry configured. */
   cohorts: CohortPort | null;
+  /** null when the chain has no TelehealthRegistry configured. */
+  telehealth: TelehealthPort | null;
+  /** null when the chain has no LicenceRegistry configured. */
+  licences: LicencePort | null;
+  /** null when the chain has no ClaimRegistry configured. */
+  claimFingerprints: ClaimFingerprintPort | null;
   lookupAnchor: AnchorLookup;
   /** Chain reads of receipt verification besides anchors (trust root, membership history). */
   verifier: VerifierChainReader;
@@ -80,6 +98,9 @@ export async function connectChain(config: NodeConfig, signer: MemberSigner): Pr
       members: ledger.members,
       consents: ledger.consents,
       cohorts: ledger.cohorts,
+      telehealth: ledger.telehealth,
+      licences: ledger.licences,
+      claimFingerprints: ledger.claimFingerprints,
       lookupAnchor: (member, sequence) => ledger.anchors.getAnchor(member, sequence),
       verifier: ledger.verifier,
       embedded,

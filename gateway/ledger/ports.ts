@@ -119,6 +119,19 @@ export interface VerifierChainReader {
   memberNow(consortiumRegistry: Hex, memberId: Hex): Promise<Member | null>;
   /** Where the Anchored event of `anchor` sits (the anchor's own position in the chain). */
   anchorPosition(anchor: AnchorRecord): Promise<ChainPosition>;
+  /**
+   * The registries a TelehealthRegistry's gates read (its consortium, consents and licences), and
+   * the ConsortiumRegistry that LicenceRegistry consults: what a trust file must pin together.
+   */
+  telehealthLinks(telehealthRegistry: Hex): Promise<TelehealthRegistryLinks>;
+}
+
+export interface TelehealthRegistryLinks {
+  consortium: Hex;
+  consents: Hex;
+  licences: Hex;
+  /** LicenceRegistry(licences).consortium(). */
+  licencesConsortium: Hex;
 }
 
 /** What a configured node needs to reach an EVM chain. */
@@ -333,6 +346,12 @@ export interface Ledger {
   consents: ConsentPort | null;
   /** null when the configuration names no CohortRegistry. */
   cohorts: CohortPort | null;
+  /** null when the configuration names no TelehealthRegistry. */
+  telehealth: TelehealthPort | null;
+  /** null when the configuration names no LicenceRegistry. */
+  licences: LicencePort | null;
+  /** null when the configuration names no ClaimRegistry. */
+  claimFingerprints: ClaimFingerprintPort | null;
   /** What $verify-anchor reads besides anchors: chain identity and the registry's history. */
   verifier: VerifierChainReader;
   /** The chain's latest block number, straight from the node (no cache); for liveness probes. */
@@ -352,6 +371,12 @@ export interface LedgerClient {
   members: MemberPort | null;
   /** null when the target names no CohortRegistry. */
   cohorts: CohortPort | null;
+  /** null when the target names no LicenceRegistry; issuing and revoking need the LICENSING member's key. */
+  licences: LicencePort | null;
+  /** Licences in the LicenceRegistry at `registry`: verifiers pass the pinned one, never the evidence's. */
+  licencesAt(registry: Hex): LicenceReader;
+  /** Claim-line fingerprints in the ClaimRegistry at `registry` (read-only): verifiers pass the pinned one. */
+  fingerprintsAt(registry: Hex): ClaimFingerprintReader;
   verifier: VerifierChainReader;
   /** Timestamp (seconds since the epoch) of the latest block: the chain's clock for deadlines. */
   latestBlockTime(): Promise<number>;
@@ -384,7 +409,10 @@ export type LicenceChainEvent =
   | ({ kind: 'issued'; licence: LicenceRecord } & LedgerTx)
   | ({ kind: 'revoked'; credentialHash: Hex; subject: Hex } & LedgerTx);
 
-/** Practitioner licences on the ledger (LicenceRegistry). Writes need a LICENSING member's signer. */
+/**
+ * Practitioner licences on the ledger (LicenceRegistry). Writes need a LICENSING member's signer;
+ * rejections are LicenceRejectedError values (gateway/ledger/licence-errors.ts).
+ */
 export interface LicencePort {
   readonly contract: Hex;
   issue(credentialHash: Hex, subject: Hex, validFrom: number, validUntil: number): Promise<LedgerTx & { licence: LicenceRecord }>;
@@ -393,10 +421,19 @@ export interface LicencePort {
   getLicence(credentialHash: Hex): Promise<LicenceRecord | null>;
   /** Every credential ever issued to `subject`, revoked ones included, in issue order. */
   licencesOf(subject: Hex): Promise<LicenceRecord[]>;
+  /**
+   * One chain read: the credential licenses `subject` at `at` (seconds since the epoch): issued to
+   * it, validFrom <= at < validUntil, not revoked at or before `at`, and its issuer is an active
+   * LICENSING member now.
+   */
+  isValid(credentialHash: Hex, subject: Hex, at: number): Promise<boolean>;
   latestBlock(): Promise<number>;
   /** The registry's events in blocks [fromBlock, toBlock], in chain order. */
   events(fromBlock: number, toBlock: number): Promise<LicenceChainEvent[]>;
 }
+
+/** The licence reads a verifier makes (a payer checking the practitioner of a claim): no key, no writes. */
+export type LicenceReader = Pick<LicencePort, 'contract' | 'getLicence' | 'licencesOf' | 'isValid'>;
 
 /** Invited roles in a consult (TelehealthRegistry.InviteRole). The host's own provider is implied. */
 export const TelehealthInviteRole = { SPECIALIST: 1, SECOND_OPINION: 2, OBSERVER: 3 } as const;
@@ -451,6 +488,10 @@ export interface TelehealthPort {
   getSession(sessionIdHash: Hex): Promise<TelehealthSessionRecord | null>;
   /** Whether (member, practitionerHash) holds a standing invitation to the session. */
   isInvited(sessionIdHash: Hex, invitedMember: Hex, practitionerHash: Hex): Promise<boolean>;
+  /** The standing invitation's role (TelehealthInviteRole), null when there is none. */
+  invitationRole(sessionIdHash: Hex, invitedMember: Hex, practitionerHash: Hex): Promise<number | null>;
+  /** The LicenceRegistry this registry names: where joins check practitioners' licences. */
+  licenceRegistry(): Promise<Hex>;
   latestBlock(): Promise<number>;
   /** The registry's events in blocks [fromBlock, toBlock], in chain order. */
   events(fromBlock: number, toBlock: number): Promise<TelehealthChainEvent[]>;
@@ -461,6 +502,8 @@ export interface ClaimFingerprintRecord {
   /** Keyed hash of the normalised claim line (gateway/claims fingerprint format). */
   fingerprint: Hex;
   member: Hex;
+  /** Keyed hash of the registering member's claim id: the same for every version of one claim. */
+  claimTag: Hex;
   /** The registering member's anchor sequence whose batch holds the claim version. */
   anchorSequence: bigint;
   txHash: Hex;
@@ -468,11 +511,24 @@ export interface ClaimFingerprintRecord {
   blockTime: number;
 }
 
+/** One line to register: the claim it belongs to (its tag) and its fingerprint. */
+export interface ClaimLineRegistration {
+  claimTag: Hex;
+  fingerprint: Hex;
+}
+
 /** Claim-line fingerprints on the ledger (ClaimRegistry), for duplicate billing across members. */
 export interface ClaimFingerprintPort {
   readonly contract: Hex;
-  /** Registers fingerprints for claims in this member's anchor `anchorSequence`; one transaction. */
-  register(anchorSequence: bigint, fingerprints: Hex[]): Promise<LedgerTx>;
+  /** Most lines one register() call takes (ClaimRegistry.MAX_LINES). */
+  readonly maxLinesPerCall: number;
+  /** Registers lines of claims held in this member's anchor `anchorSequence`; one transaction. */
+  register(anchorSequence: bigint, lines: ClaimLineRegistration[]): Promise<LedgerTx>;
+  /** Whether `member` registered `fingerprint` for its claim `claimTag` already. */
+  isRegistered(fingerprint: Hex, member: Hex, claimTag: Hex): Promise<boolean>;
   /** Every registration of `fingerprint`, earliest first. */
   registrations(fingerprint: Hex): Promise<ClaimFingerprintRecord[]>;
 }
+
+/** The reads of ClaimFingerprintPort: what a payer's verifier holds (no key). */
+export type ClaimFingerprintReader = Pick<ClaimFingerprintPort, 'contract' | 'registrations'>;

@@ -45,6 +45,7 @@ export async function exportTrust(configured: ConfiguredChain, reader: VerifierC
   if (linked !== contracts.ConsortiumRegistry) {
     throw new TrustMismatchError(`AnchorRegistry ${contracts.AnchorRegistry} consults ConsortiumRegistry ${linked}, not the configured ${contracts.ConsortiumRegistry}`);
   }
+  if (contracts.TelehealthRegistry) await checkTelehealthLinks(contracts, reader);
   const membershipFromBlock = await reader.firstEventBlock(contracts.ConsortiumRegistry!);
   if (membershipFromBlock === null) throw new TrustMismatchError(`ConsortiumRegistry ${contracts.ConsortiumRegistry} has emitted no event: it is not a deployed consortium`);
   return parseTrustFile({
@@ -56,6 +57,28 @@ export async function exportTrust(configured: ConfiguredChain, reader: VerifierC
     membershipFromBlock,
     ...(consortium !== undefined ? { consortium } : {}),
   });
+}
+
+/**
+ * A payer checks a practitioner's licence in the LicenceRegistry the trust file pins, and a consult
+ * was gated by the consents and licences its TelehealthRegistry reads: the file pins them only
+ * when they are the same registries, all consulting the pinned ConsortiumRegistry.
+ */
+async function checkTelehealthLinks(contracts: Record<string, Hex>, reader: VerifierChainReader): Promise<void> {
+  const links = await reader.telehealthLinks(contracts.TelehealthRegistry!);
+  const expected: Array<[string, Hex, Hex | undefined]> = [
+    ['consults ConsortiumRegistry', links.consortium, contracts.ConsortiumRegistry],
+    ['reads consents in ConsentRegistry', links.consents, contracts.ConsentRegistry],
+    ['checks licences in LicenceRegistry', links.licences, contracts.LicenceRegistry],
+  ];
+  for (const [what, actual, configured] of expected) {
+    if (actual !== configured) {
+      throw new TrustMismatchError(`TelehealthRegistry ${contracts.TelehealthRegistry} ${what} ${actual}, not the configured ${configured ?? '(none)'}`);
+    }
+  }
+  if (links.licencesConsortium !== contracts.ConsortiumRegistry) {
+    throw new TrustMismatchError(`LicenceRegistry ${links.licences} consults ConsortiumRegistry ${links.licencesConsortium}, not the configured ${contracts.ConsortiumRegistry}`);
+  }
 }
 
 /**

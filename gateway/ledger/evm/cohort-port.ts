@@ -25,7 +25,7 @@ import type {
   Hex,
   ProofCalldata,
 } from '../ports.js';
-import { decodeRevert } from './revert.js';
+import { type RegistryRefusals, RegistryWriter } from './registry-port.js';
 import type { TxSender } from './tx-sender.js';
 
 export const cohortRegistryInterface = new Interface(artifacts.CohortRegistry.abi as InterfaceAbi);
@@ -47,6 +47,8 @@ export interface EvmCohortPortOptions {
 }
 
 const ERROR_PREFIX = 'CohortRegistry';
+const READ_ONLY = 'this CohortRegistry port is read-only: it was opened without a member key';
+const REFUSALS: RegistryRefusals = { errorPrefix: ERROR_PREFIX, rejected: CohortRejectedError, readOnlyMessage: READ_ONLY };
 const topics = {
   committed: cohortRegistryInterface.getEvent('RecordsCommitted')!.topicHash,
   query: cohortRegistryInterface.getEvent('QueryPosted')!.topicHash,
@@ -63,6 +65,7 @@ export class EvmCohortPort implements CohortPort {
   readonly contract: Hex;
   private readonly registry: Contract;
   private readonly chunksPerTransaction: number;
+  private readonly writer: RegistryWriter;
   private memberId: Promise<Hex> | undefined;
 
   constructor(
@@ -77,6 +80,7 @@ export class EvmCohortPort implements CohortPort {
   ) {
     this.contract = address.toLowerCase() as Hex;
     this.registry = new Contract(this.contract, cohortRegistryInterface, provider);
+    this.writer = new RegistryWriter(this.contract, cohortRegistryInterface, sender, REFUSALS);
     this.chunksPerTransaction = options.chunksPerTransaction ?? CHUNKS_PER_TRANSACTION;
     if (!Number.isInteger(this.chunksPerTransaction) || this.chunksPerTransaction < 1) {
       throw new Error(`chunksPerTransaction must be a positive integer, got ${this.chunksPerTransaction}`);
@@ -102,14 +106,14 @@ export class EvmCohortPort implements CohortPort {
   }
 
   async commitRecords(epoch: bigint, root: bigint, recordCount: number, chunkRoots: bigint[]): Promise<CohortCommitment & { gasUsed: bigint }> {
-    const receipt = await this.send('commitRecords', [epoch, root, recordCount, chunkRoots]);
+    const receipt = await this.writer.send('commitRecords', [epoch, root, recordCount, chunkRoots]);
     const event = this.decode(receipt.logs).find((e) => e.kind === 'committed');
     if (event?.kind !== 'committed') throw new Error(`transaction ${receipt.hash} committed no records`);
     return { ...event.commitment, gasUsed: receipt.gasUsed };
   }
 
   async postQuery(criteriaHash: bigint, minCellSize: number, deadline: number, criteria: string): Promise<CohortQueryRecord> {
-    const receipt = await this.send('postQuery', [criteriaHash, minCellSize, deadline, criteria]);
+    const receipt = await this.writer.send('postQuery', [criteriaHash, minCellSize, deadline, criteria]);
     const event = this.decode(receipt.logs).find((e) => e.kind === 'query');
     if (event?.kind !== 'query') throw new Error(`transaction ${receipt.hash} posted no query`);
     return event.query;
@@ -124,7 +128,7 @@ export class EvmCohortPort implements CohortPort {
     const member = await this.member();
     const progress = await this.answerProgress(queryId, member);
     if (!progress && chunks.length <= this.chunksPerTransaction) {
-      return this.answered(await this.send('postAnswer', [queryId, epoch, chunks.map(solidityProof), solidityProof(release)]), 0n);
+      return this.answered(await this.writer.send('postAnswer', [queryId, epoch, chunks.map(solidityProof), solidityProof(release)]), 0n);
     }
     if (progress && progress.epoch !== epoch) throw new CohortRejectedError('AnswerEpochMismatch', [queryId, member, progress.epoch, epoch]);
     // The contract sees a chunk root that is not the committed one only at finishAnswer, and a
@@ -138,7 +142,7 @@ export class EvmCohortPort implements CohortPort {
     while (first < chunks.length) {
       const batch = chunks.slice(first, first + this.chunksPerTransaction).map(solidityProof);
       try {
-        gasUsed += (await this.send('postAnswerChunks', [queryId, epoch, first, batch])).gasUsed;
+        gasUsed += (await this.writer.send('postAnswerChunks', [queryId, epoch, first, batch])).gasUsed;
         first += batch.length;
       } catch (error) {
         // A batch sent before a restart can still be mined ahead of this one: carry on from where
@@ -149,7 +153,7 @@ export class EvmCohortPort implements CohortPort {
         first = onChain.nextIndex;
       }
     }
-    return this.answered(await this.send('finishAnswer', [queryId, solidityProof(release)]), gasUsed);
+    return this.answered(await this.writer.send('finishAnswer', [queryId, solidityProof(release)]), gasUsed);
   }
 
   async answerProgress(queryId: bigint, member: Hex): Promise<CohortAnswerProgress | null> {
@@ -210,7 +214,7 @@ export class EvmCohortPort implements CohortPort {
   }
 
   async registerTrial(scopeId: bigint, criteriaHash: bigint): Promise<CohortTx> {
-    return txOf(await this.send('registerTrial', [scopeId, criteriaHash]));
+    return txOf(await this.writer.send('registerTrial', [scopeId, criteriaHash]));
   }
 
   async trialCriteriaHash(scopeId: bigint): Promise<bigint | null> {
@@ -219,7 +223,7 @@ export class EvmCohortPort implements CohortPort {
   }
 
   async acceptEligibility(proof: ProofCalldata): Promise<EligibilityAcceptance & CohortTx> {
-    const receipt = await this.send('acceptEligibility', [solidityProof(proof)]);
+    const receipt = await this.writer.send('acceptEligibility', [solidityProof(proof)]);
     const event = this.decode(receipt.logs).find((e) => e.kind === 'eligibility');
     if (event?.kind !== 'eligibility') throw new Error(`transaction ${receipt.hash} accepted no proof`);
     return { ...event.acceptance, ...txOf(receipt) };
@@ -256,7 +260,7 @@ export class EvmCohortPort implements CohortPort {
 
   /** The member this port's key signs for, as the registry resolves msg.sender. */
   private member(): Promise<Hex> {
-    if (!this.sender) return Promise.reject(new Error('this CohortRegistry port is read-only: it was opened without a member key'));
+    if (!this.sender) return Promise.reject(new Error(READ_ONLY));
     const signer = this.sender.address;
     this.memberId ??= (async () => {
       const consortium = new Contract((await this.registry.getFunction('consortium')()) as string, consortiumInterface, this.provider);
@@ -276,19 +280,6 @@ export class EvmCohortPort implements CohortPort {
 
   private logs(filter: (string | null)[]): Promise<Log[]> {
     return this.provider.getLogs({ address: this.contract, topics: filter, fromBlock: this.fromBlock, toBlock: 'latest' });
-  }
-
-  private async send(method: string, args: unknown[]): Promise<TransactionReceipt> {
-    if (!this.sender) throw new Error('this CohortRegistry port is read-only: it was opened without a member key');
-    try {
-      return await this.sender.send(this.contract, cohortRegistryInterface.encodeFunctionData(method, args));
-    } catch (error) {
-      const decoded = decodeRevert(error, cohortRegistryInterface);
-      if (decoded?.name.startsWith(ERROR_PREFIX)) {
-        throw new CohortRejectedError(decoded.name.slice(ERROR_PREFIX.length), [...decoded.args]);
-      }
-      throw error;
-    }
   }
 
   private decode(logs: readonly Log[]): CohortChainEvent[] {

@@ -1,11 +1,14 @@
 import { Contract, Wallet, ZeroHash } from 'ethers';
 import type { ChainDescriptor, Hex, Ledger } from '../ports.js';
 import { EvmAnchorPort } from './anchor-port.js';
+import { EvmClaimFingerprintPort } from './claim-fingerprint-port.js';
 import { EvmCohortPort } from './cohort-port.js';
 import { EvmConsentPort } from './consent-port.js';
 import { consortiumRegistryInterface } from './contracts.js';
+import { EvmLicencePort } from './licence-port.js';
 import { EvmMemberPort } from './member-port.js';
 import { createEvmProvider } from './provider.js';
+import { EvmTelehealthPort } from './telehealth-port.js';
 import { TxSender } from './tx-sender.js';
 import { EvmVerifierReader } from './verifier-reader.js';
 
@@ -61,6 +64,9 @@ export async function connectEvmLedger(config: EvmLedgerConfig): Promise<EvmLedg
       // Same sender as the anchors: one key, one nonce sequence.
       consents: config.contracts.ConsentRegistry ? new EvmConsentPort(config.contracts.ConsentRegistry, config.chainId, provider, sender) : null,
       cohorts: config.contracts.CohortRegistry ? new EvmCohortPort(config.contracts.CohortRegistry, config.chainId, provider, sender) : null,
+      telehealth: config.contracts.TelehealthRegistry ? new EvmTelehealthPort(config.contracts.TelehealthRegistry, provider, sender) : null,
+      licences: config.contracts.LicenceRegistry ? new EvmLicencePort(config.contracts.LicenceRegistry, provider, sender) : null,
+      claimFingerprints: config.contracts.ClaimRegistry ? new EvmClaimFingerprintPort(config.contracts.ClaimRegistry, provider, sender) : null,
       verifier: new EvmVerifierReader(provider),
       blockNumber: async () => Number(await provider.send('eth_blockNumber', [])),
       close: async () => provider.destroy(),

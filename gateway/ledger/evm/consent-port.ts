@@ -1,13 +1,15 @@
-import { Contract, Interface, type InterfaceAbi, type JsonRpcProvider, type Log, type TransactionReceipt, ZeroAddress } from 'ethers';
+import { Interface, type InterfaceAbi, type JsonRpcProvider, type Log, ZeroAddress } from 'ethers';
 import { artifacts } from '../../../chaincode/evm/artifacts.js';
 import { ConsentRejectedError } from '../consent-errors.js';
 import type { ConsentChainEvent, ConsentGrantRecord, ConsentPort, ConsentTermsInput, ConsentTx, Hex } from '../ports.js';
+import { EvmRegistryPort, type RegistryRefusals } from './registry-port.js';
 import { decodeRevert } from './revert.js';
 import type { TxSender } from './tx-sender.js';
 
 export const consentRegistryInterface = new Interface(artifacts.ConsentRegistry.abi as InterfaceAbi);
 
 const ERROR_PREFIX = 'ConsentRegistry';
+const REFUSALS: RegistryRefusals = { errorPrefix: ERROR_PREFIX, rejected: ConsentRejectedError, readOnlyMessage: 'this ConsentRegistry port is read-only: it was opened without a member key' };
 const topics = {
   granted: consentRegistryInterface.getEvent('ConsentGranted')!.topicHash,
   revoked: consentRegistryInterface.getEvent('ConsentRevoked')!.topicHash,
@@ -27,20 +29,15 @@ interface OnChainGrant {
 }
 
 /** ConsentPort over ConsentRegistry on any EVM JSON-RPC node, sending through the node's one TxSender. */
-export class EvmConsentPort implements ConsentPort {
-  readonly contract: Hex;
-  private readonly registry: Contract;
-  private readonly blockTimes = new Map<number, number>();
-
+export class EvmConsentPort extends EvmRegistryPort implements ConsentPort {
   constructor(
     address: string,
     readonly chainId: number,
-    private readonly provider: JsonRpcProvider,
+    provider: JsonRpcProvider,
     /** null for a read-only port (a verifier or a node without a member key). */
-    private readonly sender: TxSender | null,
+    sender: TxSender | null,
   ) {
-    this.contract = address.toLowerCase() as Hex;
-    this.registry = new Contract(this.contract, consentRegistryInterface, provider);
+    super(address, consentRegistryInterface, provider, sender, REFUSALS);
   }
 
   async nonceOf(patient: Hex): Promise<bigint> {
@@ -48,7 +45,7 @@ export class EvmConsentPort implements ConsentPort {
   }
 
   async grant(terms: ConsentTermsInput, signature: Hex): Promise<ConsentTx & { grant: ConsentGrantRecord }> {
-    const receipt = await this.send(consentRegistryInterface.encodeFunctionData('grant', [terms, signature]));
+    const receipt = await this.writer.send('grant', [terms, signature]);
     const events = await this.decode(receipt.logs);
     const granted = events.find((event) => event.kind === 'granted');
     if (!granted) throw new Error(`transaction ${receipt.hash} recorded no grant`);
@@ -56,13 +53,11 @@ export class EvmConsentPort implements ConsentPort {
   }
 
   async revokeWithSignature(grantId: Hex, nonce: bigint, signature: Hex): Promise<ConsentTx> {
-    return this.txOf(await this.send(consentRegistryInterface.encodeFunctionData('revokeWithSignature', [grantId, nonce, signature])));
+    return this.blockTimes.ledgerTx(await this.writer.send('revokeWithSignature', [grantId, nonce, signature]));
   }
 
   async recordEmergencyAccess(accessor: Hex, patient: Hex, reasonHash: Hex): Promise<ConsentTx> {
-    return this.txOf(
-      await this.send(consentRegistryInterface.encodeFunctionData('recordEmergencyAccess', [accessor, patient, reasonHash])),
-    );
+    return this.blockTimes.ledgerTx(await this.writer.send('recordEmergencyAccess', [accessor, patient, reasonHash]));
   }
 
   async getGrant(grantId: Hex): Promise<ConsentGrantRecord | null> {
@@ -92,23 +87,6 @@ export class EvmConsentPort implements ConsentPort {
     return this.decode(logs);
   }
 
-  private async send(data: string): Promise<TransactionReceipt> {
-    if (!this.sender) throw new Error('this ConsentRegistry port is read-only: it was opened without a member key');
-    try {
-      return await this.sender.send(this.contract, data);
-    } catch (error) {
-      const decoded = decodeRevert(error, consentRegistryInterface);
-      if (decoded?.name.startsWith(ERROR_PREFIX)) {
-        throw new ConsentRejectedError(decoded.name.slice(ERROR_PREFIX.length), [...decoded.args]);
-      }
-      throw error;
-    }
-  }
-
-  private async txOf(receipt: TransactionReceipt): Promise<ConsentTx> {
-    return { txHash: receipt.hash.toLowerCase() as Hex, blockNumber: receipt.blockNumber, blockTime: await this.blockTime(receipt.blockNumber) };
-  }
-
   private async decode(logs: readonly Log[]): Promise<ConsentChainEvent[]> {
     const out: ConsentChainEvent[] = [];
     for (const log of logs) {
@@ -118,7 +96,7 @@ export class EvmConsentPort implements ConsentPort {
       const tx: ConsentTx = {
         txHash: log.transactionHash.toLowerCase() as Hex,
         blockNumber: log.blockNumber,
-        blockTime: await this.blockTime(log.blockNumber),
+        blockTime: await this.blockTimes.of(log.blockNumber),
       };
       const a = parsed.args;
       if (parsed.name === 'ConsentGranted') {
@@ -152,16 +130,6 @@ export class EvmConsentPort implements ConsentPort {
       }
     }
     return out;
-  }
-
-  private async blockTime(blockNumber: number): Promise<number> {
-    const cached = this.blockTimes.get(blockNumber);
-    if (cached !== undefined) return cached;
-    const block = await this.provider.getBlock(blockNumber);
-    if (!block) throw new Error(`block ${blockNumber} is unknown to the node`);
-    if (this.blockTimes.size > 1024) this.blockTimes.clear();
-    this.blockTimes.set(blockNumber, block.timestamp);
-    return block.timestamp;
   }
 }
 

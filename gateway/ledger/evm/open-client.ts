@@ -1,7 +1,9 @@
 import { Wallet } from 'ethers';
 import type { Hex, LedgerClient } from '../ports.js';
 import { EvmAnchorPort } from './anchor-port.js';
+import { EvmClaimFingerprintPort } from './claim-fingerprint-port.js';
 import { EvmCohortPort } from './cohort-port.js';
+import { EvmLicencePort } from './licence-port.js';
 import { EvmMemberPort } from './member-port.js';
 import { createEvmProvider } from './provider.js';
 import { TxSender } from './tx-sender.js';
@@ -35,6 +37,9 @@ export async function openEvmClient(target: EvmClientTarget, options: EvmClientO
     anchorsAt: (registry) => EvmAnchorPort.reader(registry, target.chainId, provider),
     members: ConsortiumRegistry ? new EvmMemberPort(ConsortiumRegistry, provider) : null,
     cohorts: CohortRegistry ? new EvmCohortPort(CohortRegistry, target.chainId, provider, sender) : null,
+    licences: target.contracts.LicenceRegistry ? new EvmLicencePort(target.contracts.LicenceRegistry, provider, sender) : null,
+    licencesAt: (registry) => new EvmLicencePort(registry, provider, null),
+    fingerprintsAt: (registry) => new EvmClaimFingerprintPort(registry, provider, null),
     verifier: new EvmVerifierReader(provider),
     async latestBlockTime() {
       const block = await provider.getBlock('latest');

@@ -3,8 +3,20 @@
 // from eth_call at an old block: Besu's default Bonsai storage serves state only for recent
 // blocks, while logs are kept for every block.
 import { Contract, type JsonRpcProvider, type Log, toBeHex, zeroPadValue } from 'ethers';
-import type { AnchorRecord, ChainIdentity, ChainPosition, Hex, Member, MembershipChange, MembershipEvent, VerifierChainReader } from '../ports.js';
+import type {
+  AnchorRecord,
+  ChainIdentity,
+  ChainPosition,
+  Hex,
+  Member,
+  MembershipChange,
+  MembershipEvent,
+  TelehealthRegistryLinks,
+  VerifierChainReader,
+} from '../ports.js';
 import { anchorRegistryInterface, consortiumRegistryInterface } from './contracts.js';
+import { licenceRegistryInterface } from './licence-port.js';
+import { telehealthRegistryInterface } from './telehealth-port.js';
 import { decodeRevert } from './revert.js';
 
 /** Besu caps eth_getLogs at --rpc-max-logs-range blocks (1000 by default since 22.10.3). */
@@ -45,6 +57,13 @@ export class EvmVerifierReader implements VerifierChainReader {
 
   async consortiumOf(anchorRegistry: Hex): Promise<Hex> {
     return lower((await new Contract(anchorRegistry, anchorRegistryInterface, this.provider).getFunction('consortium')()) as string);
+  }
+
+  async telehealthLinks(telehealthRegistry: Hex): Promise<TelehealthRegistryLinks> {
+    const registry = new Contract(telehealthRegistry, telehealthRegistryInterface, this.provider);
+    const [consortium, consents, licences] = (await Promise.all(['consortium', 'consents', 'licences'].map((name) => registry.getFunction(name)()))).map((address) => lower(address as string));
+    const licencesConsortium = lower((await new Contract(licences!, licenceRegistryInterface, this.provider).getFunction('consortium')()) as string);
+    return { consortium: consortium!, consents: consents!, licences: licences!, licencesConsortium };
   }
 
   async firstEventBlock(consortiumRegistry: Hex): Promise<number | null> {
