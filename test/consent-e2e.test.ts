@@ -68,8 +68,9 @@ describe('consented cross-institution access on the local consortium', () => {
     }
     provider = createEvmProvider({ rpcUrl: consortium.rpcUrl, chainId: consortium.chainId, pollingIntervalMs: 50 });
 
-    // The consortium votes the EMERGENCY role to C: C proposes, A and B approve (3 of 4 members).
-    const vote = async (h: HospitalNode, data: string) => {
+    // The consortium votes the EMERGENCY role to C: C proposes, A, B and the licensing board
+    // approve (4 of 6 members: 3 hospitals, the researcher, the licensing board, the payer).
+    const vote = async (h: Pick<HospitalNode, 'dataDir'>, data: string) => {
       const wallet = loadNodeKeys({ dataDir: h.dataDir, allowGenerate: false }).memberWallet.connect(provider);
       await new TxSender(wallet, provider, consortium.chainId, { gasPrice: 0n, confirmTimeoutMs: 30_000 }).send(consortium.contracts.ConsortiumRegistry!, data);
     };
@@ -77,6 +78,7 @@ describe('consented cross-institution access on the local consortium', () => {
     const proposalId = await new Contract(consortium.contracts.ConsortiumRegistry!, consortiumRegistryInterface, provider).getFunction('proposalCount')();
     await vote(A, consortiumRegistryInterface.encodeFunctionData('approve', [proposalId]));
     await vote(B, consortiumRegistryInterface.encodeFunctionData('approve', [proposalId]));
+    await vote(consortium.licensingBoard, consortiumRegistryInterface.encodeFunctionData('approve', [proposalId]));
 
     const loaded = await postBatch({ fhirBase: `${A.fhirBase}/R4`, token: staff(A) }, clinicalData(), `${A.fhirBase}/R4`);
     expect(loaded.entryStatus.every((s) => /^20[01]/.test(s)), loaded.entryStatus.join()).toBe(true);

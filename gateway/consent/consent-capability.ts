@@ -22,7 +22,7 @@ import { MemberAuthenticator } from './member-authenticator.js';
 import { MemberDirectory } from './member-directory.js';
 import { PatientKeys } from './patient-keys.js';
 import { PatientSessions } from './patient-sessions.js';
-import { patientRoutes } from './patient-routes.js';
+import { type PatientRoutesOptions, patientRoutes } from './patient-routes.js';
 
 export interface ConsentCapabilityOptions {
   /** What the capability keeps in the node's database (gateway/store/consent-store.ts). */
@@ -36,6 +36,8 @@ export interface ConsentCapabilityOptions {
   self: { memberId: Hex; orgId: string; signerKey: string };
   /** Values a member JWT's `aud` may take (the public URL and the FHIR base). */
   audiences: string[];
+  /** The patient view's telehealth consults (gateway/telehealth/patient-consults.ts). */
+  consults?: PatientRoutesOptions['consults'];
   /** How often the grant cache polls the chain; default 500 ms. */
   pollIntervalMs?: number;
   /** Seconds a signer -> member lookup is trusted; default 10 s. */
@@ -88,7 +90,7 @@ export async function startConsentCapability(options: ConsentCapabilityOptions):
   return {
     authorize: (system) => access.authorize(system),
     serviceFor: (request) => access.serviceFor(request),
-    routes: patientRoutes({ consents: service, keys, sessions, accessLog, emergency, erasure, cache, store: options.store, self: options.self }),
+    routes: patientRoutes({ consents: service, keys, sessions, accessLog, emergency, erasure, cache, store: options.store, self: options.self, consults: options.consults }),
     useLogger: (logger) => {
       log = logger;
     },

@@ -49,6 +49,8 @@ export interface PatientRoutesOptions {
   store: ResourceService;
   /** This node as a member: its id and signer key mint member JWTs for its own practitioners. */
   self: { memberId: Hex; signerKey: string };
+  /** The patient's telehealth consults at this node (gateway/telehealth/patient-consults.ts), when telehealth is on. */
+  consults?: { of(patientId: string, address: Hex | null): Promise<unknown> };
 }
 
 type Actor = { kind: 'patient' } | { kind: 'staff'; clientId: string };
@@ -210,6 +212,19 @@ export function patientRoutes(options: PatientRoutesOptions) {
         return consents.revoke(patientId, grantIdOf(request), (request.body ?? {}) as { signature?: string; nonce?: string });
       },
     );
+
+    const { consults } = options;
+    if (consults) {
+      // Sessions hosted here, those other members' hosts answer for (a host that does not answer
+      // is listed as unavailable, never failing the view) and visit notes delivered here, each
+      // event and note with its receipt.
+      app.get(`${CONSENT_PREFIX}/patients/:patientId/telehealth-sessions`, { schema: { params: patientParams } }, async (request) => {
+        const patientId = patientIdOf(request);
+        await actorFor(request, patientId, 'read');
+        await consents.requirePatient(patientId);
+        return consults.of(patientId, keys.addressOf(patientId));
+      });
+    }
 
     app.get(`${CONSENT_PREFIX}/patients/:patientId/accesses`, { schema: { params: patientParams } }, async (request) => {
       const patientId = patientIdOf(request);

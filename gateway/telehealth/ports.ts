@@ -60,7 +60,9 @@ export type ConsultNotice =
   | { kind: 'admitted'; sessionId: string }
   | { kind: 'invited'; sessionId: string; role: ParticipantRole }
   | { kind: 'escalation'; sessionId: string; severity: number }
-  | { kind: 'ended'; sessionId: string; state: string };
+  | { kind: 'ended'; sessionId: string; state: string }
+  /** A chat message or file was posted (read it with GET .../messages; the notice carries no content). */
+  | { kind: 'message'; sessionId: string; messageId: string; from: string };
 
 export interface ConsultNotifier {
   /** participantId null: everyone connected to the session's notifications. */

@@ -28,6 +28,7 @@ import { signMemberJwt } from '../../gateway/consent/member-jwt.js';
 import { practitionerHash } from '../../gateway/consent/typed-data.js';
 import type { GrantCache } from '../../gateway/consent/grant-cache.js';
 import { eventually } from '../support/eventually.js';
+import { memberNodeEnv } from '../support/member-node-env.js';
 
 export interface ConsentBenchResult {
   consentCheckP95Ms: number;
@@ -57,18 +58,7 @@ export async function benchConsent(options: { checks?: number; reads?: number; r
     });
     for (const orgId of orgs) {
       nodes.push(
-        await startNode(
-          loadConfig({
-            PORT: '0',
-            DATA_DIR: join(dir, orgId),
-            CARELEDGER_MODE: 'dev',
-            CARELEDGER_ORG_ID: orgId,
-            LOG_LEVEL: 'warn',
-            CHAIN_RPC_URL: chain.rpcUrl,
-            CHAIN_ID: String(chain.chainId),
-            CHAIN_CONTRACTS: JSON.stringify(deployed.contracts),
-          }),
-        ),
+        await startNode(loadConfig(memberNodeEnv(deployed, orgId, join(dir, orgId)))),
       );
     }
     const [a, b] = nodes as [RunningNode, RunningNode];

@@ -17,6 +17,7 @@ import { type RunningNode, startNode } from '../../gateway/node.js';
 import { SqliteTokenStore } from '../../gateway/store/token-store.js';
 import { deployConsortium } from '../../network/deploy.js';
 import { startEmbeddedChain } from '../../network/embedded-chain.js';
+import { memberNodeEnv } from './member-node-env.js';
 
 export interface ConsentPair {
   a: RunningNode;
@@ -46,18 +47,7 @@ export async function startConsentPair(): Promise<ConsentPair> {
       dataDir: join(dir, 'chain'),
     });
     for (const orgId of orgs) {
-      const config = loadConfig({
-        PORT: '0',
-        DATA_DIR: join(dir, orgId),
-        CARELEDGER_MODE: 'dev',
-        CARELEDGER_ORG_ID: orgId,
-        LOG_LEVEL: 'warn',
-        BATCH_MAX_AGE_MS: '200',
-        CHAIN_RPC_URL: chain.rpcUrl,
-        CHAIN_ID: String(chain.chainId),
-        CHAIN_CONTRACTS: JSON.stringify(deployed.contracts),
-      });
-      nodes.push(await startNode(config));
+      nodes.push(await startNode(loadConfig(memberNodeEnv(deployed, orgId, join(dir, orgId), { BATCH_MAX_AGE_MS: '200' }))));
     }
     const [a, b] = nodes as [RunningNode, RunningNode];
     return {
