@@ -7,7 +7,8 @@ export interface SyntheticResource {
   [key: string]: unknown;
 }
 
-function random(seed: number): () => number {
+/** A xorshift32 stream in [0, 1): the same numbers for the same seed, so synthetic data is reproducible. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0 || 1;
   return () => {
     state ^= state << 13;
@@ -30,7 +31,7 @@ const LABS = [
  * Ids are `${prefix}-p<n>`, `${prefix}-o<n>-<k>`, `${prefix}-e<n>`.
  */
 export function syntheticR4(count: number, options: { seed?: number; prefix?: string; perPatient?: number } = {}): SyntheticResource[] {
-  const next = random(options.seed ?? 42);
+  const next = seededRandom(options.seed ?? 42);
   const prefix = options.prefix ?? 'syn';
   const perPatient = options.perPatient ?? 8;
   const out: SyntheticResource[] = [];

@@ -4,7 +4,6 @@
 // come from the trust file, or from the local member node; never from the receipt, whose
 // `anchor.contract` is only a claim a look-alike registry could make.
 
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openLedgerClient } from '../../ledger/factory.js';
 import type { FhirResource } from '../../store/service.js';
@@ -15,6 +14,7 @@ import { TrustMismatchError, checkPinnedChain, exportTrust, pinnedVerifier } fro
 import type { VerifyResult } from '../../receipts/verify.js';
 import type { ChainTarget } from '../chain-target.js';
 import { localChain, noLocalChainReason } from '../local-chain.js';
+import { CannotVerify, chainUnreadable, errorMessage, readInputJson, readInputText } from '../verification-input.js';
 
 const HELP = `usage: careledger verify --resource FILE --receipt FILE [--trust FILE] [--rpc URL] [--json]
 
@@ -27,8 +27,6 @@ FILE for --receipt is the receipt JSON ($receipt) or the Provenance that carries
 Exit 0: valid. Exit 1: invalid, with the failing check. Exit 2: could not verify (usage, no trust
 file, a chain other than the pinned one, chain unreachable).`;
 
-/** Usage errors, no trust root, an unreachable chain: "could not verify" (exit 2), never "invalid". */
-class CannotVerify extends Error {}
 
 export async function run(argv: string[]): Promise<number> {
   try {
@@ -57,8 +55,8 @@ async function verify(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.resource || !values.receipt) throw new CannotVerify(`--resource and --receipt are required\n${HELP}`);
-  const resource = readJson(values.resource, 'resource');
-  let receipt = readJson(values.receipt, 'receipt');
+  const resource = readInputJson(values.resource, 'resource');
+  let receipt = readInputJson(values.receipt, 'receipt');
   if ((receipt as { resourceType?: string } | null)?.resourceType === 'Provenance') {
     const provenance = receipt as FhirResource;
     const carried = receiptJsonFromProvenance(provenance);
@@ -76,7 +74,7 @@ async function verify(argv: string[]): Promise<number> {
     }
   }
 
-  const pinnedFile = values.trust ? parseTrustFile(readText(values.trust, 'trust file')) : null;
+  const pinnedFile = values.trust ? parseTrustFile(readInputText(values.trust, 'trust file')) : null;
   const local = localChain();
   if (!pinnedFile && !local) {
     throw new CannotVerify(
@@ -90,7 +88,7 @@ async function verify(argv: string[]): Promise<number> {
   try {
     trust = pinnedFile ?? (await localTrust(local!));
   } catch (error) {
-    throw unreadable(error, rpcUrl);
+    throw chainUnreadable(error, rpcUrl);
   }
   // Everything below reads the pinned chain and registries only: none of the receipt's own claims.
   const ledger = await openLedgerClient({ kind: trust.ledger, rpcUrl, chainId: trust.chainId, contracts: trust.contracts });
@@ -99,14 +97,14 @@ async function verify(argv: string[]): Promise<number> {
     try {
       await checkPinnedChain(trust, reader);
     } catch (error) {
-      throw unreadable(error, rpcUrl);
+      throw chainUnreadable(error, rpcUrl);
     }
     const anchors = ledger.anchorsAt(trust.contracts.AnchorRegistry);
     let result: VerifyResult;
     try {
       result = await pinnedVerifier(trust, (member, sequence) => anchors.getAnchor(member, sequence), reader)(resource, receipt);
     } catch (error) {
-      throw new CannotVerify(`cannot read chain ${rpcUrl}: ${message(error)}`);
+      throw new CannotVerify(`cannot read chain ${rpcUrl}: ${errorMessage(error)}`);
     }
     const source = pinnedFile ? `trust file ${values.trust}` : `the member node's configuration (${process.env.DATA_DIR ?? './data'})`;
     const fingerprint = trustFingerprint(trust);
@@ -148,30 +146,4 @@ function wellFormed(receipt: string, check: (parsed: Receipt) => string | null):
     return null;
   }
   return check(parsed);
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CannotVerify(`cannot read the ${what} from ${path}: ${message(error)}`);
-  }
-}
-
-function readJson(path: string, what: string): unknown {
-  const text = readText(path, what);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CannotVerify(`the ${what} in ${path} is not JSON: ${message(error)}`);
-  }
-}
-
-/** A trust mismatch says itself; any other failure to read the chain is "could not verify". */
-function unreadable(error: unknown, rpcUrl: string): Error {
-  return error instanceof TrustMismatchError ? error : new CannotVerify(`cannot read chain ${rpcUrl}: ${message(error)}`);
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
