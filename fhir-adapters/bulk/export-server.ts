@@ -103,6 +103,23 @@ export const bulkExportRoutes: FastifyPluginAsync<BulkExportServerOptions> = asy
     return reply.code(202).header('content-location', `${baseUrl}/$export-status/${job.id}`).send();
   }
 
+  // Kick-off is GET only (Bulk Data 2.0 makes the POST form optional): other methods get 405 with
+  // Allow, answered before any body is read, instead of falling through to the FHIR routes
+  // (where `POST /$export` was a create of type "$export", a 404).
+  const getOnly = async (request: FastifyRequest, reply: FastifyReply) =>
+    reply
+      .code(405)
+      .header('allow', 'GET, HEAD')
+      .type('application/fhir+json')
+      .send({
+        resourceType: 'OperationOutcome',
+        id: 'method-not-allowed',
+        issue: [{ severity: 'error', code: 'not-supported', details: { text: `Method ${request.method} is not allowed here; allowed: GET, HEAD. Kick off an export with GET and Prefer: respond-async` } }],
+      } satisfies OperationOutcome);
+  for (const url of ['/$export', '/Patient/$export', '/Group/:id/$export']) {
+    app.route({ method: ['POST', 'PUT', 'DELETE', 'PATCH'], url, onRequest: getOnly, handler: getOnly });
+  }
+
   app.get('/$export', (request, reply) => kickOff(request, reply, async () => ({ kind: 'system' })));
   app.get('/Patient/$export', (request, reply) => kickOff(request, reply, async () => ({ kind: 'patient' })));
   app.get<{ Params: { id: string } }>('/Group/:id/$export', async (request, reply) => {

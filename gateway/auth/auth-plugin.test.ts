@@ -70,6 +70,8 @@ describe('SMART Backend Services auth plugin', () => {
       async (url) => {
         const response = await app.inject({ method: 'GET', url });
         expect(response.statusCode).toBe(200);
+        // Never a max-age: one widely used client on Node 20 keeps such a response for good.
+        expect(response.headers['cache-control']).toBe('no-store');
         expect(response.json()).toEqual({
           token_endpoint: TOKEN_URL,
           grant_types_supported: ['client_credentials'],

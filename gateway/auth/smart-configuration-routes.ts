@@ -24,7 +24,10 @@ export async function smartConfigurationRoutes(
         response: { 200: smartConfigurationSchema },
       },
       handler: async (_request, reply) => {
-        reply.header('cache-control', 'public, max-age=3600');
+        // no-store, not a max-age: the document is small and read once per client session, and a
+        // widely used HTTP client on Node 20 kept a max-age response for the life of the process,
+        // so a rotated token endpoint or a new signing algorithm never reached it.
+        reply.header('cache-control', 'no-store');
         return options.document;
       },
     });

@@ -8,7 +8,7 @@ describe('GET /fhir/metadata', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/fhir+json; fhirVersion=5.0; charset=utf-8');
     const statement = res.json();
-    expect(statement).toMatchObject({ resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '5.0.0', format: ['json'] });
+    expect(statement).toMatchObject({ resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '5.0.0', format: ['json', 'application/fhir+json'] });
     const rest = statement.rest[0];
     expect(rest.resource.map((r: { type: string }) => r.type)).toEqual(RESOURCE_TYPES);
     expect(rest.interaction.map((i: { code: string }) => i.code)).toEqual(['transaction', 'batch']);
@@ -19,7 +19,19 @@ describe('GET /fhir/metadata', () => {
       expect.arrayContaining(['read', 'vread', 'update', 'delete', 'history-instance', 'create', 'search-type']),
     );
     expect(patient).toMatchObject({ versioning: 'versioned-update', updateCreate: true, conditionalCreate: true });
-    expect(patient.searchParam.map((p: { name: string }) => p.name)).toEqual(['_id', '_lastUpdated', 'identifier', 'patient', 'subject']);
+    // Exactly what the parser takes and the index answers: the R5 definitions that compile for the type.
+    expect(patient.searchParam.map((p: { name: string }) => p.name).sort()).toEqual(
+      ['_id', '_lastUpdated', 'birthdate', 'family', 'gender', 'given', 'identifier', 'name'].sort(),
+    );
+    expect(patient.searchParam.find((p: { name: string }) => p.name === 'birthdate')).toMatchObject({
+      type: 'date',
+      definition: 'http://hl7.org/fhir/SearchParameter/individual-birthdate',
+    });
+    const observation = rest.resource.find((r: { type: string }) => r.type === 'Observation');
+    expect(observation.searchParam.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['code', 'date', 'status', 'category', 'value-quantity', 'subject', 'patient', 'encounter']),
+    );
+    expect(observation.searchInclude).toEqual(expect.arrayContaining(['Observation:patient', 'Observation:subject']));
     expect(patient.operation).toEqual([expect.objectContaining({ name: 'receipt' })]);
     const provenance = rest.resource.find((r: { type: string }) => r.type === 'Provenance');
     expect(provenance.searchParam.map((p: { name: string }) => p.name)).toContain('target');
@@ -36,6 +48,16 @@ describe('GET /fhir/metadata', () => {
         { url: 'authorize', valueUri: 'https://node/auth/authorize' },
       ],
     });
+  });
+
+  it('lists $export at system, Patient and Group level when Bulk Data export is served', async () => {
+    const { app } = await buildTestApp({ bulkExport: true, resourceTypes: [...RESOURCE_TYPES, 'Group'] });
+    const rest = (await app.inject({ method: 'GET', url: '/fhir/metadata' })).json().rest[0];
+    expect(rest.operation).toContainEqual(expect.objectContaining({ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }));
+    const operations = (type: string) => rest.resource.find((r: { type: string }) => r.type === type).operation.map((o: { definition: string }) => o.definition);
+    expect(operations('Patient')).toContain('http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export');
+    expect(operations('Group')).toContain('http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export');
+    expect(operations('Observation')).not.toContain('http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export');
   });
 
   it('lists configured search parameters', async () => {

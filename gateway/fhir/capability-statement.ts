@@ -1,5 +1,7 @@
 // The CapabilityStatement each base serves at /metadata, generated once at start from the same
-// configuration the routes use (types, search parameters, operations, SMART endpoints).
+// configuration the routes use (types, search parameters, operations, SMART endpoints). Clients
+// discover auth from it (`rest.security`, SMART's oauth-uris extension: the Bulk Data client does)
+// and what search they may send: each type lists exactly the parameters the parser accepts.
 
 import type { FhirResource } from '../store/service.js';
 import { receiptDefinition } from './operations/receipt.js';
@@ -16,8 +18,12 @@ export interface CapabilitySettings {
   resourceTypes: readonly string[];
   searchParameters: SearchParameterLookup;
   smart?: SmartEndpoints;
+  /** Bulk Data export is served under this base. */
+  bulkExport?: boolean;
   software: { name: string; version: string };
 }
+
+const BULK_DATA = 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition';
 
 const SMART_OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
 
@@ -36,11 +42,24 @@ function security(smart: SmartEndpoints | undefined): Record<string, unknown> | 
 }
 
 function r5Resource(type: string, settings: CapabilitySettings): Record<string, unknown> {
-  const searchParam = [...settings.searchParameters(type).values()].map((p) => ({
+  const parameters = [...settings.searchParameters(type).values()];
+  const searchParam = parameters.map((p) => ({
     name: p.code,
+    ...(p.definition ? { definition: p.definition } : {}),
     type: p.type,
     documentation: p.documentation,
   }));
+  const operation: Array<{ name: string; definition: string; documentation: string }> = [
+    { name: receiptDefinition.code, definition: receiptDefinition.url, documentation: receiptDefinition.description },
+  ];
+  if (settings.bulkExport && (type === 'Patient' || type === 'Group')) {
+    operation.push({
+      name: 'export',
+      definition: `${BULK_DATA}/${type === 'Patient' ? 'patient-export' : 'group-export'}`,
+      documentation: `GET with Prefer: respond-async: Bulk Data export of ${type === 'Patient' ? 'every patient\'s compartment' : 'the compartments of the group\'s members'}.`,
+    });
+  }
+  const references = parameters.filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`);
   return {
     type,
     interaction: ['read', 'vread', 'update', 'delete', 'history-instance', 'create', 'search-type'].map((code) => ({ code })),
@@ -51,8 +70,9 @@ function r5Resource(type: string, settings: CapabilitySettings): Record<string, 
     conditionalRead: 'not-supported',
     conditionalUpdate: false,
     conditionalDelete: 'not-supported',
+    searchInclude: references,
     searchParam,
-    operation: [{ name: receiptDefinition.code, definition: receiptDefinition.url, documentation: receiptDefinition.description }],
+    operation,
   };
 }
 
@@ -81,6 +101,13 @@ export function capabilityStatement(settings: CapabilitySettings): FhirResource 
     rest.operation = [
       { name: verifyAnchorDefinition.code, definition: verifyAnchorDefinition.url, documentation: verifyAnchorDefinition.description },
     ];
+    if (settings.bulkExport) {
+      (rest.operation as unknown[]).push({
+        name: 'export',
+        definition: `${BULK_DATA}/export`,
+        documentation: 'GET with Prefer: respond-async: system-level Bulk Data export (Bulk Data Access 2.0); poll Content-Location.',
+      });
+    }
   }
   return {
     resourceType: 'CapabilityStatement',
@@ -91,7 +118,7 @@ export function capabilityStatement(settings: CapabilitySettings): FhirResource 
     software: settings.software,
     implementation: { description: r5 ? 'careledger FHIR R5 base' : 'careledger FHIR R4 intake base', url: settings.url },
     fhirVersion: r5 ? '5.0.0' : '4.0.1',
-    format: ['json'],
+    format: ['json', 'application/fhir+json'],
     rest: [rest],
   };
 }

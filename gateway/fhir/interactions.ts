@@ -87,7 +87,7 @@ export async function resourceHistory(ctx: FhirContext, req: FhirRequest): Promi
 
 export async function searchType(ctx: FhirContext, req: FhirRequest): Promise<FhirResult> {
   await admit(ctx, req, 'search');
-  const search = parseSearch(req.type, req.params ?? [], ctx.search, req.strict ?? false);
+  const search = parseSearch(req.type, req.params ?? [], ctx.search, req.strict ?? true);
   const result = await ctx.service.search(search.query);
   return [informational('ok', 'OK'), searchBundle(ctx.baseUrl, search, result)];
 }

@@ -56,9 +56,13 @@ export interface FhirRoutesOptions {
   fhirVersion?: 'R5' | 'R4';
   /** Request body limit in bytes; default 10 MiB. */
   bodyLimit?: number;
+  /** `parameters` narrows search to a fixed list; by default it is what the store indexes (the R5 catalog). */
   search?: { defaultCount?: number; maxCount?: number; maxParameters?: number; parameters?: readonly SearchParameterDefinition[] };
   /** What one request may cost; defaults in plugin.ts (FHIR_LIMIT_DEFAULTS). */
   limits?: Partial<FhirLimits>;
   smart?: SmartEndpoints;
+  /** Bulk Data export runs under this base (fhir-adapters/bulk/export-server.ts): the
+   * CapabilityStatement lists $export at system, Patient and Group level. */
+  bulkExport?: boolean;
   software?: { name: string; version: string };
 }

@@ -30,7 +30,8 @@ import type { FhirLimits, FhirRoutesOptions } from './options.js';
 import { methodNotAllowed, noInteraction, tooCostly } from './outcomes.js';
 import { parsePrefer } from './prefer.js';
 import { resourceIntake } from './resource-intake.js';
-import { DEFAULT_SEARCH_PARAMETERS, searchParameterLookup } from './search-parameters.js';
+import { catalogParameterLookup, searchParameterLookup } from './search-parameters.js';
+import { checkAcceptable } from './content-negotiation.js';
 import { processTransaction } from './transaction.js';
 
 const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
@@ -87,7 +88,7 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const limits: FhirLimits = { ...FHIR_LIMIT_DEFAULTS, ...options.limits };
   const knownTypes = new Set(options.resourceTypes);
-  const parameters = searchParameterLookup(options.search?.parameters ?? DEFAULT_SEARCH_PARAMETERS);
+  const parameters = options.search?.parameters ? searchParameterLookup(options.search.parameters) : catalogParameterLookup();
 
   const ctx: FhirContext = {
     service: options.service,
@@ -107,7 +108,9 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
   const responses: ResponseSettings = {
     contentType: `application/fhir+json; fhirVersion=${r5 ? '5.0' : '4.0'}; charset=utf-8`,
     baseUrl,
-    defaultReturn: r5 ? 'representation' : 'OperationOutcome',
+    // R4: the node keeps only the R5 form, so the conformant default is an empty body (Location and
+    // ETag say where to read it back); the conversion warnings come with Prefer: return=OperationOutcome.
+    defaultReturn: r5 ? 'representation' : 'minimal',
     canRepresent: r5,
   };
   const metadata = JSON.stringify(
@@ -118,6 +121,7 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
       resourceTypes: options.resourceTypes,
       searchParameters: parameters,
       smart: options.smart,
+      bulkExport: r5 && (options.bulkExport ?? false),
       software: options.software ?? { name: 'careledger', version: '0.1.0' },
     }),
   );
@@ -138,6 +142,12 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
     if (mapped.unexpected) request.log.error({ err: error }, 'FHIR request failed');
     if (mapped.retryAfterSeconds !== undefined) reply.header('retry-after', String(mapped.retryAfterSeconds));
     return sendOutcome(reply, mapped.status, mapped.outcome, responses);
+  });
+  // Before the body is read: a client that cannot take JSON learns it without sending a body for nothing.
+  app.addHook('onRequest', async (request) => {
+    const url = request.raw.url ?? '';
+    const mark = url.indexOf('?');
+    checkAcceptable(header(request, 'accept'), mark < 0 ? null : new URLSearchParams(url.slice(mark + 1)).get('_format'));
   });
   app.setNotFoundHandler((request, reply) => {
     return sendOutcome(reply, 404, noInteraction(request.method, request.url), responses);
@@ -232,13 +242,11 @@ export const fhirRoutes: FastifyPluginAsync<FhirRoutesOptions> = async (app: Fas
     const allow = supported.includes('GET') ? [...supported, 'HEAD'] : supported;
     const rejected = METHODS.filter((method) => !allow.includes(method));
     if (rejected.length) {
-      app.route({
-        method: rejected,
-        url,
-        bodyLimit,
-        handler: async (request, reply) =>
-          sendOutcome(reply.header('allow', allow.join(', ')), 405, methodNotAllowed(request.method, allow), responses),
-      });
+      const refuse = async (request: FastifyRequest, reply: FastifyReply) =>
+        sendOutcome(reply.header('allow', allow.join(', ')), 405, methodNotAllowed(request.method, allow), responses);
+      // Answered in onRequest, before any body is parsed: a PATCH with a JSON Patch body is a
+      // 405 (not supported here), not a 415 about a media type nobody would parse anyway.
+      app.route({ method: rejected, url, bodyLimit, onRequest: refuse, handler: refuse });
     }
   }
 };

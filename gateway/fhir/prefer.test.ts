@@ -4,12 +4,12 @@ import { parsePrefer } from './prefer.js';
 
 describe('parsePrefer', () => {
   it.each([
-    [undefined, { strict: false }],
-    ['return=minimal', { return: 'minimal', strict: false }],
+    [undefined, { strict: true }],
+    ['return=minimal', { return: 'minimal', strict: true }],
     ['return=OperationOutcome; handling=strict', { return: 'OperationOutcome', strict: true }],
     ['handling=lenient, return="representation"', { return: 'representation', strict: false }],
     [['return=minimal', 'handling=strict'], { return: 'minimal', strict: true }],
-    ['return=everything', { strict: false }],
+    ['return=everything', { strict: true }],
   ])('%j', (header, expected) => {
     expect(parsePrefer(header as string | string[] | undefined)).toEqual(expected);
   });

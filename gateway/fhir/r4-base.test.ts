@@ -17,19 +17,27 @@ async function send(method: 'POST' | 'PUT', url: string, payload: object, header
 }
 
 describe('R4 intake base', () => {
-  it('converts and stores an R4 create, answering with the conversion OperationOutcome and an R5 Location', async () => {
+  // Issue #15: without Prefer, FHIR lets a server return the resource or nothing, and an
+  // OperationOutcome only when asked. The R4 base holds no R4 representation, so it returns nothing.
+  it('converts and stores an R4 create, answering 201 with an empty body and an R5 Location by default', async () => {
     const res = await send('POST', '/fhir/R4/Patient', { resourceType: 'Patient', gender: 'male', animal: { species: { text: 'dog' } } });
     expect(res.statusCode).toBe(201);
-    expect(res.headers['content-type']).toBe(R4_CONTENT_TYPE);
+    expect(res.body).toBe('');
     const location = res.headers.location as string;
     expect(location).toMatch(new RegExp(`^${BASE_URL}/Patient/[\\w-]+/_history/1$`));
     expect(res.headers.etag).toBe('W/"1"');
-    const outcome = res.json();
-    expect(outcome.resourceType).toBe('OperationOutcome');
-    expect(outcome.issue).toContainEqual(expect.objectContaining({ severity: 'warning', expression: ['Patient.animal'] }));
     const stored = (await app.inject({ method: 'GET', url: location.replace('http://node.test', '') })).json();
     expect(stored).toMatchObject({ resourceType: 'Patient', gender: 'male' });
     expect(stored.animal).toBeUndefined();
+  });
+
+  it('keeps the conversion warnings reachable with Prefer: return=OperationOutcome', async () => {
+    const res = await send('POST', '/fhir/R4/Patient', { resourceType: 'Patient', animal: { species: { text: 'dog' } } }, { prefer: 'return=OperationOutcome' });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['content-type']).toBe(R4_CONTENT_TYPE);
+    const outcome = res.json();
+    expect(outcome.resourceType).toBe('OperationOutcome');
+    expect(outcome.issue).toContainEqual(expect.objectContaining({ severity: 'warning', expression: ['Patient.animal'] }));
   });
 
   it('never echoes the stored R5 resource: return=representation still gets the OperationOutcome', async () => {

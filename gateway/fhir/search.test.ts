@@ -90,7 +90,7 @@ describe('type search parameters', () => {
     expect(ids((await search('/fhir/Patient?_lastUpdated=ge2024-02-01&_lastUpdated=lt2024-03-01')).json())).toEqual(['b']);
   });
 
-  it.each(['ne2024-01-01', 'sa2024', 'yesterday', '2024-13'])('rejects _lastUpdated=%s with 400', async (value) => {
+  it.each(['yesterday', '2024-13', 'xx2024', '2024-02-30T25:00'])('rejects _lastUpdated=%s with 400', async (value) => {
     const res = await search(`/fhir/Patient?_lastUpdated=${value}`);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', expression: ['_lastUpdated'] }] });
@@ -116,9 +116,20 @@ describe('type search parameters', () => {
 });
 
 describe('unknown parameters', () => {
-  it('are ignored with a warning (lenient default) and left out of the self link', async () => {
+  // Issue #15: a dropped parameter turned `name=…&birthdate=…` into "any patient".
+  it('are a 400 by default, naming the parameter and how to have it ignored', async () => {
     await put('Patient', 'a', {});
-    const bundle = (await search('/fhir/Patient?nickname=al&_id=a&identifier:of-type=x')).json();
+    const res = await search('/fhir/Patient?_id=a&nickname=al');
+    expect(res.statusCode).toBe(400);
+    const issue = res.json().issue[0];
+    expect(issue.expression).toEqual(['nickname']);
+    expect(issue.details.text).toMatch(/handling=lenient/);
+    expect((await search('/fhir/Patient?identifier:of-type=x')).statusCode).toBe(400);
+  });
+
+  it('are ignored with a warning under Prefer: handling=lenient and left out of the self link', async () => {
+    await put('Patient', 'a', {});
+    const bundle = (await search('/fhir/Patient?nickname=al&_id=a&identifier:of-type=x', { prefer: 'handling=lenient' })).json();
     expect(ids(bundle)).toEqual(['a']);
     const outcome = bundle.entry.find((e: { search: { mode: string } }) => e.search.mode === 'outcome');
     expect(outcome.resource.resourceType).toBe('OperationOutcome');
@@ -135,6 +146,15 @@ describe('unknown parameters', () => {
 
   it('a parameter known for another type only is unknown here', async () => {
     expect((await search('/fhir/Patient?target=Patient/a', { prefer: 'handling=strict' })).statusCode).toBe(400);
+  });
+
+  it('_format=json is a general parameter, taken under handling=strict', async () => {
+    await put('Patient', 'a', {});
+    for (const format of ['json', 'application/fhir+json', 'application/json']) {
+      const res = await search(`/fhir/Patient?_id=a&_format=${encodeURIComponent(format)}`, { prefer: 'handling=strict' });
+      expect(res.statusCode).toBe(200);
+      expect(ids(res.json())).toEqual(['a']);
+    }
   });
 });
 

@@ -203,7 +203,7 @@ class SqliteEmergencyOutbox implements EmergencyOutbox {
 }
 
 /**
- * Reads the resource store's tables (resource_current, resource_versions, search_index) and the
+ * Reads the resource store's tables (resource_current, resource_versions, the search tables) and the
  * vault's: erasure is the one writer outside the resource store that must change them, and it
  * must change them together with the key shred.
  */
@@ -216,11 +216,14 @@ class SqliteCompartmentErasure implements CompartmentErasure {
   ) {
     const inCompartment = `SELECT c.type, c.id FROM resource_current c JOIN resource_versions v
       ON v.type = c.type AND v.id = c.id AND v.version_id = c.version_id WHERE v.compartment = ?`;
-    const purgeIndex = db.prepare(`DELETE FROM search_index WHERE (type, id) IN (${inCompartment})`);
+    // Every search table: the clear dates and quantities of an erased patient go with the hashes.
+    const purgeIndex = ['search_index', 'search_date', 'search_quantity'].map((table) =>
+      db.prepare(`DELETE FROM ${table} WHERE (type, id) IN (${inCompartment})`),
+    );
     const retireCurrent = db.prepare(`UPDATE resource_current SET deleted = 1 WHERE (type, id) IN (${inCompartment})`);
     this.erasure = db.transaction((compartment: string) => {
       this.vault.shred(compartment);
-      purgeIndex.run(compartment);
+      for (const statement of purgeIndex) statement.run(compartment);
       retireCurrent.run(compartment);
     });
   }

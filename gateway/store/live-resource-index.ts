@@ -14,9 +14,11 @@ export class LiveResourceIndex implements LiveResourceIds, CohortRecordIndex {
     this.statements = {
       page: db.prepare('SELECT id FROM resource_current WHERE type = ? AND deleted = 0 AND last_updated >= ? AND id > ? ORDER BY id LIMIT ?'),
       patients: db.prepare("SELECT id FROM resource_current WHERE type = 'Patient' AND deleted = 0 ORDER BY id"),
+      // A Condition's or Observation's `patient` is indexed once, as its `subject` rows that start
+      // with `Patient/` (search-index.ts, ReferenceAlias).
       linked: db.prepare(
         `SELECT c.id AS id, s.value AS patient FROM resource_current c
-           JOIN search_index s ON s.type = c.type AND s.id = c.id AND s.param = 'patient'
+           JOIN search_index s ON s.type = c.type AND s.id = c.id AND s.param = 'subject' AND s.value >= 'Patient/' AND s.value < 'Patient0'
           WHERE c.type = ? AND c.deleted = 0`,
       ),
     };

@@ -62,11 +62,17 @@ export interface SearchPage {
 }
 
 export interface SearchIndexStore {
-  /** Replaces what the index holds for a resource with the entries of its new version. */
-  replace(type: string, id: string, entries: readonly IndexEntry[], hadEarlierVersion: boolean): void;
+  /** Replaces what the index holds for a resource: the entries of the version it replaces by those of the new one. */
+  replace(type: string, id: string, previous: readonly IndexEntry[], next: readonly IndexEntry[]): void;
+  /** Empties the index, before every current resource is indexed again. */
+  clearAll(): void;
   find(query: SearchQuery): SearchPage;
   /** Ids matching a conditional-create query string, at most two (one is enough to know "several"). */
   matchingIds(type: string, queryString: string): string[];
+  /** The references a reference parameter of these resources holds (`_include`). */
+  referencesFrom(type: string, ids: readonly string[], code: string): string[];
+  /** Current resources of `type` whose reference parameter points at one of `references` (`_revinclude`). */
+  referrers(type: string, code: string, references: readonly string[], limit: number): Array<{ id: string; versionId: number }>;
 }
 
 export interface SealingVault {

@@ -25,7 +25,8 @@ import type {
   VersionStore,
 } from './ports.js';
 import { SearchEngine } from './search-engine.js';
-import { compartmentOf, type SearchIndexer } from './search-index.js';
+import { resolveIncludes } from './search-includes.js';
+import { compartmentOf, type IndexEntry, type SearchIndexer } from './search-index.js';
 import type { FhirResource, ReceiptStatus, SearchQuery, SearchResult, StoredVersion, WriteResult } from './service.js';
 import { NODE_COMPARTMENT } from './vault.js';
 import { SqliteVersionStore } from './version-store.js';
@@ -60,8 +61,9 @@ export class ResourceStore implements ResourceStorage {
     this.queue = new WriteQueue(db, () => options.vault.forgetCachedKeys(), { wal: options.wal });
     this.versions = new SqliteVersionStore(db);
     this.journal = new SqliteJournal(db);
-    this.index = new SearchEngine(db, options.indexer);
     this.now = options.now ?? (() => new Date());
+    this.index = new SearchEngine(db, options.indexer, this.now);
+    this.reindexIfStale();
   }
 
   /** Releases what the store holds beside the database; call after closing the database. */
@@ -133,8 +135,10 @@ export class ResourceStore implements ResourceStorage {
     if (anchored.length === 0) {
       const page = this.index.find(query);
       const resources = page.ids.map((row) => this.loadVersion(query.type, row.id, row.versionId).resource);
+      const included = query.include?.length || query.revinclude?.length ? this.included(query, resources) : [];
       await this.onceDurable(query.type, page.ids.map((row) => row.id));
-      return { total: page.total, resources };
+      for (const resource of included) await this.onceDurable(resource.resourceType, [resource.id!]);
+      return included.length > 0 ? { total: page.total, resources, included } : { total: page.total, resources };
     }
     // Anchor Provenance come first, then stored Provenance with the same target.
     const stored = this.index.find({ ...query, offset: 0, count: query.offset + query.count });
@@ -173,6 +177,61 @@ export class ResourceStore implements ResourceStorage {
     return (await Promise.all(targets.map(({ type, id }) => this.options.receipts.provenanceFor(type, id)))).flat();
   }
 
+  /**
+   * A data directory indexed by an earlier version (identifiers and references only) is indexed
+   * again once, at open, so a search by name, birth date or code also finds what was stored
+   * before. An erased patient's resources cannot be read and stay out of the index.
+   */
+  private reindexIfStale(): void {
+    const { db } = this.options;
+    const stored = db.prepare('SELECT value FROM node_state WHERE key = ?').get(SEARCH_INDEX_STATE_KEY) as { value: string } | undefined;
+    if (stored?.value === SEARCH_INDEX_VERSION) return;
+    db.transaction(() => {
+      this.index.clearAll();
+      const rows = db.prepare('SELECT type, id, version_id AS versionId FROM resource_current WHERE deleted = 0').all() as Array<{
+        type: string;
+        id: string;
+        versionId: number;
+      }>;
+      for (const row of rows) {
+        let resource: FhirResource;
+        try {
+          resource = this.loadVersion(row.type, row.id, row.versionId).resource;
+        } catch (error) {
+          if (error instanceof OperationOutcomeError && getStatus(error.outcome) === 410) continue;
+          throw error;
+        }
+        this.index.replace(row.type, row.id, [], this.options.indexer.entries(resource));
+      }
+      db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+        SEARCH_INDEX_STATE_KEY,
+        SEARCH_INDEX_VERSION,
+      );
+    })();
+  }
+
+  private included(query: SearchQuery, matches: readonly FhirResource[]): FhirResource[] {
+    return resolveIncludes(
+      {
+        index: this.index,
+        isKnownType: this.options.isKnownType,
+        current: (type, id) => {
+          const current = this.versions.current(type, id);
+          if (!current || current.deleted) return undefined;
+          try {
+            return this.loadVersion(type, id, current.versionId).resource;
+          } catch (error) {
+            // An erased patient's data is left out of an include, as from any read.
+            if (error instanceof OperationOutcomeError && getStatus(error.outcome) === 410) return undefined;
+            throw error;
+          }
+        },
+      },
+      query,
+      matches,
+    );
+  }
+
   /** One write inside the group commit: its preconditions against the current state, then the rows. */
   private apply(entry: PreparedWrite, source: string): WriteResult {
     const { op, type, id } = entry;
@@ -206,7 +265,7 @@ export class ResourceStore implements ResourceStorage {
       if (!current || current.deleted) {
         return { resource: { resourceType: type, id }, versionId: String(current?.versionId ?? 0), lastUpdated: '', outcome: 'unchanged' };
       }
-      return this.writeVersion(type, id, current.versionId + 1, undefined, tombstoneDigest(type, id), source);
+      return this.writeVersion(type, id, current.versionId + 1, undefined, tombstoneDigest(type, id), source, this.indexedEntries(type, id, current));
     }
 
     const content = entry.content!;
@@ -214,11 +273,33 @@ export class ResourceStore implements ResourceStorage {
       const existing = this.currentVersion(type, id);
       return { resource: existing.resource, versionId: existing.versionId, lastUpdated: existing.lastUpdated, outcome: 'unchanged' };
     }
-    return this.writeVersion(type, id, (current?.versionId ?? 0) + 1, content.resource, content.digest, source);
+    return this.writeVersion(type, id, (current?.versionId ?? 0) + 1, content.resource, content.digest, source, this.indexedEntries(type, id, current));
+  }
+
+  /**
+   * The index rows the current version has, recomputed from it: the tables have no index by owner
+   * to find them with. A deleted version has none, and neither has an erased one (erasure purged them).
+   */
+  private indexedEntries(type: string, id: string, current: { versionId: number; deleted: boolean } | undefined): IndexEntry[] {
+    if (!current || current.deleted) return [];
+    try {
+      return this.options.indexer.entries(this.loadVersion(type, id, current.versionId).resource);
+    } catch (error) {
+      if (error instanceof OperationOutcomeError && getStatus(error.outcome) === 410) return [];
+      throw error;
+    }
   }
 
   /** Journal row (salted leaf), sealed version, current pointer, search index. */
-  private writeVersion(type: string, id: string, version: number, content: FhirResource | undefined, digest: Buffer, source: string): WriteResult {
+  private writeVersion(
+    type: string,
+    id: string,
+    version: number,
+    content: FhirResource | undefined,
+    digest: Buffer,
+    source: string,
+    previousEntries: readonly IndexEntry[],
+  ): WriteResult {
     const lastUpdated = this.now().toISOString();
     const versionId = String(version);
     const { salt, leaf } = hashVersion(type, id, versionId, digest);
@@ -233,7 +314,7 @@ export class ResourceStore implements ResourceStorage {
       sealed = this.options.vault.seal(compartment, `${type}/${id}/_history/${versionId}`, Buffer.from(JSON.stringify(stored)));
     }
     this.versions.put(type, id, { versionId: version, lastUpdated, deleted: !content, compartment, sealed, digest, journalSeq });
-    this.index.replace(type, id, content ? this.options.indexer.entries(stored) : [], version > 1);
+    this.index.replace(type, id, previousEntries, content ? this.options.indexer.entries(stored) : []);
     return { resource: stored, versionId, lastUpdated, outcome: version === 1 ? 'created' : 'updated' };
   }
 
@@ -256,6 +337,14 @@ export class ResourceStore implements ResourceStorage {
     return { resource: JSON.parse(plaintext.toString('utf8')) as FhirResource, versionId, lastUpdated: record.lastUpdated, deleted: false };
   }
 }
+
+/**
+ * Bumped whenever what the indexer extracts changes (the catalog's codes or definitions included);
+ * the store then indexes everything again. Unbumped, an update would look for the rows of the
+ * version it replaces under the new extraction and leave the old rows matching.
+ */
+const SEARCH_INDEX_VERSION = '3';
+const SEARCH_INDEX_STATE_KEY = 'search_index_version';
 
 /** `Provenance?target=...` and nothing else: answered with anchor Provenance first. */
 function isAnchorProvenanceQuery(query: SearchQuery): boolean {

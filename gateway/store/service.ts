@@ -38,6 +38,17 @@ export interface SearchParam {
   code: string;
   modifier?: string;
   value: string;
+  /** A chained search (`patient.identifier=…`, `subject:Patient.name=…`): the parameter applied to
+   * the referenced resource, of type `type`. `value` is then unused. */
+  chain?: { type: string; param: SearchParam };
+}
+
+/** `_include` / `_revinclude`: `source:code[:target]`, and whether it applies to included resources too. */
+export interface IncludeSpec {
+  source: string;
+  code: string;
+  target?: string;
+  iterate: boolean;
 }
 
 export interface SearchQuery {
@@ -46,11 +57,17 @@ export interface SearchQuery {
   count: number;
   offset: number;
   summaryCount: boolean;
+  /** `_sort`, in order of precedence; default `_lastUpdated`, then `_id`. */
+  sort?: Array<{ code: string; descending: boolean }>;
+  include?: IncludeSpec[];
+  revinclude?: IncludeSpec[];
 }
 
 export interface SearchResult {
   total: number;
   resources: FhirResource[];
+  /** Resources added by `_include` / `_revinclude` (search.mode `include`). */
+  included?: FhirResource[];
 }
 
 export type ReceiptStatus =
