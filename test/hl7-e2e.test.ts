@@ -76,17 +76,25 @@ describe('HL7 v2 over MLLP into a running node', () => {
     }
   });
 
-  it('answers AE for a message missing its PID and AR for one that is not HL7, storing nothing', async () => {
+  it('answers AE for a message missing its PID and AR for an unsupported type, storing nothing', async () => {
     const before = stored();
     const noPid = await send(admission(3).split('\r').filter((segment) => !segment.startsWith('PID')).join('\r'));
     expect(msa(noPid, 1)).toBe('AE');
     expect(msa(noPid, 3)).toContain('no PID segment');
-    const badDate = await send(labResult(4).replace('20240315080000+0100', '20241340080000+0100'));
-    expect(msa(badDate, 1)).toBe('AE');
-    const unsupported = await send(admission(5).replace('ADT^A01^ADT_A01', 'ADT^A03^ADT_A03'));
+    const noObservationId = await send(labResult(4).replace(/OBX\|1\|NM\|[^|]*\|/, 'OBX|1|NM||'));
+    expect(msa(noObservationId, 1)).toBe('AE');
+    const unsupported = await send(admission(5).replace('ADT^A01^ADT_A01', 'ADT^A17^ADT_A17'));
     expect(msa(unsupported, 1)).toBe('AR');
     expect(stored()).toEqual(before);
     expect(node.adapters.health().hl7!.acks).toMatchObject({ AE: 2, AR: 1 });
+  });
+
+  it('stores a result with an unreadable observation time and says so in an AA with a warning ERR', async () => {
+    const ack = await send(labResult(6).replace('20240315080000+0100', '20241340080000+0100'));
+    expect(msa(ack, 1)).toBe('AA');
+    expect(ack.getSegment('ERR')!.getField(4).toString()).toBe('W');
+    const patient = (await getJson(node, 'Patient?identifier=MRN0000006')).body.entry[0].resource;
+    expect((await getJson(node, `Observation?subject=Patient/${patient.id}`)).body.total).toBe(3);
   });
 });
 

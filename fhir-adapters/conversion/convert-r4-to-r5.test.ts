@@ -365,7 +365,8 @@ describe('convertR4toR5: other types', () => {
   it('Appointment: cancelationReason, reasonCode, comment -> note, participant.required -> boolean', () => {
     const { r } = conv({
       resourceType: 'Appointment',
-      status: 'booked',
+      // cancelled: a booked appointment needs start and end, and a cancellation reason only a cancelled one (app-3, app-4 in R4 and R5).
+      status: 'cancelled',
       cancelationReason: cc('pat'),
       reasonCode: [cc('checkup')],
       comment: 'bring list',
@@ -389,5 +390,47 @@ describe('convertR4toR5: other types', () => {
     expect(() => convertR4toR5({ resourceType: 'Nope' })).toThrow(OperationOutcomeError);
     expect(() => convertR4toR5({ resourceType: 'MedicinalProduct' })).toThrow(/does not exist in FHIR R5/);
     expect(() => convertR4toR5(null)).toThrow(OperationOutcomeError);
+  });
+});
+
+describe('convertR4toR5: cross-version gaps that HL7 maps or R5 extensions carry', () => {
+  it('Group: actual -> membership (enumerated / definitional)', () => {
+    const enumerated = convertR4toR5({ resourceType: 'Group', type: 'person', actual: true, member: [{ entity: { reference: 'Patient/p1' } }] });
+    expect(enumerated.resource.membership).toBe('enumerated');
+    expect(enumerated.resource.extension).toBeUndefined();
+    expect(validateR5(enumerated.resource)).toEqual([]);
+    const definitional = convertR4toR5({ resourceType: 'Group', type: 'person', actual: false, characteristic: [{ code: { text: 'age' }, valueBoolean: true, exclude: false }] });
+    expect(definitional.resource.membership).toBe('definitional');
+    expect(validateR5(definitional.resource)).toEqual([]);
+  });
+
+  it('Condition without clinicalStatus: marked data-absent-reason unknown, with a warning', () => {
+    const { resource, issues } = convertR4toR5({
+      resourceType: 'Condition',
+      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'refuted' }] },
+      code: { text: 'Asthma' },
+      subject: { reference: 'Patient/p1' },
+    });
+    expect(resource.clinicalStatus).toEqual({ extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] });
+    expect(issues).toEqual([expect.objectContaining({ severity: 'warning', expression: ['Condition.clinicalStatus'] })]);
+    expect(validateR5(resource)).toEqual([]);
+  });
+
+  it('StructureDefinition: element ids such as Extension.value[x] are strings, not FHIR ids', () => {
+    const { resource } = convertR4toR5({
+      resourceType: 'StructureDefinition',
+      url: 'http://example.org/StructureDefinition/x',
+      name: 'X',
+      status: 'draft',
+      kind: 'complex-type',
+      abstract: false,
+      context: [{ type: 'element', expression: 'Patient' }],
+      type: 'Extension',
+      baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Extension',
+      derivation: 'constraint',
+      differential: { element: [{ id: 'Extension', path: 'Extension' }, { id: 'Extension.value[x]', path: 'Extension.value[x]', type: [{ code: 'string' }] }] },
+    });
+    expect(validateR5(resource)).toEqual([]);
+    expect(validateR5({ resourceType: 'Patient', id: 'Extension.value[x]' })[0].details?.text).toMatch(/Invalid id/);
   });
 });

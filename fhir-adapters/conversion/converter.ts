@@ -26,6 +26,7 @@ interface Item {
 }
 
 const R5_EXTENSION = R5.types.get('Extension') as CompiledType;
+const DATA_ABSENT_REASON = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason';
 
 /**
  * One R4 -> R5 conversion. Walks the R4 resource with the R4 model, applies the rule table,
@@ -51,7 +52,28 @@ export class Conversion {
     }
     const out: R5Resource = { resourceType: t4.name };
     this.object(src, t4, t5, out, out, path || t4.name);
+    this.markAbsent(out, t5, path || t4.name);
     return out;
+  }
+
+  /**
+   * An element R5 made required that a valid R4 resource leaves out (Condition.clinicalStatus,
+   * ...) gets the data-absent-reason extension (`unknown`) instead of refusing the resource:
+   * the R5 rules allow an extension in place of the value, and the reader is told nothing was
+   * known rather than being given a guess.
+   */
+  private markAbsent(out: Json, t5: CompiledType, path: string): void {
+    for (const req of t5.required) {
+      if (req.keys.some((k) => out[k] !== undefined || out['_' + k] !== undefined)) continue;
+      const el5 = t5.byKey.get(req.keys[0]) as KeyedElement;
+      if (el5.choice) continue;
+      const absent = { extension: [{ url: DATA_ABSENT_REASON, valueCode: 'unknown' }] };
+      const primitive = R5.types.get(el5.typeName)?.kind === 'primitive';
+      const slot = primitive ? `_${el5.key}` : el5.key;
+      out[slot] = el5.many ? [primitive ? absent : structuredClone(absent)] : absent;
+      if (primitive && el5.many) out[el5.key] = [null];
+      this.issue('warning', 'informational', `${path}.${el5.key}`, `R5 requires ${t5.name}.${el5.key}, which the R4 resource does not give: marked data-absent-reason 'unknown'`);
+    }
   }
 
   private object(src: Json, t4: CompiledType, t5: CompiledType, out: Json, root: Json, path: string): void {
@@ -95,6 +117,7 @@ export class Conversion {
   ): void {
     const r4Path = r4PathOf(t4, el4);
     const items = toItems(el4, value, ext, path);
+    if (el4.codes && !this.inR4Binding(el4, el4.codes, items, r4Path)) return;
     if (rule?.carry) {
       for (const item of items) this.carry(out, t5, el4, r4Path, item, root, rule.carry, 'information');
       return;
@@ -132,6 +155,16 @@ export class Conversion {
       }
       if (!placed) this.carry(out, t5, el4, r4Path, item, root, reason, 'warning');
     }
+  }
+
+  /** A code outside its R4 required binding is invalid R4, not a cross-version gap: refused. */
+  private inR4Binding(el4: KeyedElement, codes: ReadonlySet<string>, items: Item[], r4Path: string): boolean {
+    const bad = items.find((item) => typeof item.value === 'string' && !codes.has(item.value));
+    if (!bad) return true;
+    const allowed = [...codes];
+    const list = allowed.length <= 12 ? `: ${allowed.join(', ')}` : ` (${allowed.length} codes)`;
+    this.issue('error', 'code-invalid', bad.path, `Invalid code ${JSON.stringify(bad.value)} for ${r4Path} (${el4.key}): its R4 required binding allows${list}`);
+    return false;
   }
 
   private groupInto(
@@ -191,6 +224,13 @@ export class Conversion {
         ext = withExtension(ext, { url: xverExtensionUrl(r4Path), valueCode: original });
         this.issue('warning', 'informational', item.path, `${r4Path} code '${original}' translated to '${translated}'; original kept in extension`);
       }
+    }
+    if (el5.codes && typeof value === 'string' && !el5.codes.has(value)) {
+      // An R4 code the R5 required binding dropped (Device.status 'unknown'): the R5 element
+      // keeps no value, the extensions say why (data-absent-reason) and what R4 said (xver).
+      const kept = withExtension(withExtension(ext, { url: DATA_ABSENT_REASON, valueCode: 'unsupported' }), { url: xverExtensionUrl(r4Path), valueCode: value });
+      this.issue('warning', 'informational', item.path, `${r4Path} code '${value}' has no R5 equivalent in the required binding: left without a value, original kept in extension`);
+      return { value: undefined, ext: kept };
     }
     return this.bridge(value, ext, fromType, el5.typeName, rule?.system, r4Path, root, item.path);
   }

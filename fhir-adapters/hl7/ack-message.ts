@@ -1,12 +1,13 @@
 // Original-mode acknowledgment (HL7 v2.5.1 chapter 2.9.2): MSH with the sender and receiver of
 // the original swapped, MSA-1 the acknowledgment code, MSA-2 the original MSH-10, MSA-3 a short
 // reason, and for AE/AR an ERR segment with the location (ERR-2), the table 0357 condition
-// (ERR-3), severity (ERR-4) and the reason for a human (ERR-8).
+// (ERR-3), severity (ERR-4 E) and the reason for a human (ERR-8); then one ERR of severity W per
+// field that was left out (an AA may carry these: the message was stored without them).
 // @medplum/core's Hl7Message.buildAck is not used: its MSH-10 is the current millisecond (two
 // ACKs in one millisecond collide), it hard-codes MSH-11 and has no room for MSA-3 text.
 
 import { formatHl7DateTime, Hl7Context, Hl7Message, Hl7Segment } from '@medplum/core';
-import type { Hl7ErrorLocation } from './mapping-error.js';
+import { conditionOf, type Hl7ErrorLocation, type Hl7Warning } from './mapping-error.js';
 
 export type AckCode = 'AA' | 'AE' | 'AR';
 
@@ -16,6 +17,8 @@ export interface AckContent {
   text?: string;
   condition?: { code: string; display: string };
   location?: Hl7ErrorLocation;
+  /** Fields left out of what was stored. */
+  warnings?: readonly Hl7Warning[];
 }
 
 export interface AckIdentity {
@@ -61,7 +64,9 @@ export function buildAck(original: Hl7Message | undefined, content: AckContent, 
   const msh = original?.getSegment('MSH');
   const field = (n: number): string => msh?.getField(n)?.toString() ?? '';
   const trigger = msh?.getField(9)?.getComponent(2) ?? '';
-  const text = content.text ?? (content.code === 'AA' ? 'OK' : '');
+  const warnings = content.warnings ?? [];
+  const accepted = warnings.length === 0 ? 'OK' : `accepted; ${warnings.length} field(s) left out, see ERR`;
+  const text = content.text ?? (content.code === 'AA' ? accepted : '');
 
   const header = new Hl7Segment(
     [
@@ -84,18 +89,20 @@ export function buildAck(original: Hl7Message | undefined, content: AckContent, 
   );
   const segments = [header, new Hl7Segment(['MSA', content.code, field(10), escapeText(text, context, MSA3_MAX)], context)];
 
-  if (content.code !== 'AA') {
-    const location = content.location;
+  const errSegment = (severity: 'E' | 'W', condition: { code: string; display: string }, reason: string, location?: Hl7ErrorLocation): Hl7Segment => {
     const erl = location
       ? [location.segment, location.sequence ?? '', location.field ?? '', location.field ? 1 : '', location.component ?? ''].join(context.componentSeparator)
       : '';
-    const condition = content.condition ?? { code: '207', display: 'Application internal error' };
     const err = new Hl7Segment(['ERR'], context);
     err.setField(2, erl);
     err.setField(3, [condition.code, condition.display, 'HL70357'].join(context.componentSeparator));
-    err.setField(4, 'E');
-    err.setField(8, escapeText(text, context, ERR8_MAX));
-    segments.push(err);
+    err.setField(4, severity);
+    err.setField(8, escapeText(reason, context, ERR8_MAX));
+    return err;
+  };
+  if (content.code !== 'AA') {
+    segments.push(errSegment('E', content.condition ?? { code: '207', display: 'Application internal error' }, text, content.location));
   }
+  for (const warning of warnings) segments.push(errSegment('W', conditionOf(warning.code), warning.text, warning.location));
   return new Hl7Message(segments, context);
 }

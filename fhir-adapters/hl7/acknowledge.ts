@@ -57,6 +57,9 @@ export async function acknowledge(bytes: Buffer, deps: AcknowledgeDeps): Promise
     charset = decoded.charset;
     message = Hl7Message.parse(decoded.text);
   } catch (err) {
+    // The header is ASCII in every charset: read it from a latin1 view so the AR still echoes
+    // MSH-10 in MSA-2 and the sender can match it to the message it sent.
+    message = readableHeader(bytes);
     const text = err instanceof UnsupportedCharset ? err.message : 'payload is not an HL7 v2 message (it does not start with MSH)';
     deps.log?.warn({ reason: err instanceof UnsupportedCharset ? 'charset' : 'not-hl7', bytes: bytes.length }, 'HL7 v2 payload rejected');
     return answer({ code: 'AR', text, condition: { code: '102', display: 'Data type error' }, location: { segment: 'MSH', sequence: 1, field: err instanceof UnsupportedCharset ? 18 : undefined } });
@@ -95,5 +98,18 @@ export async function acknowledge(bytes: Buffer, deps: AcknowledgeDeps): Promise
     deps.log?.warn({ controlId: mapped.controlId, messageType: mapped.messageType }, 'HL7 v2 message rejected by the node');
     return answer({ code: 'AE', text: rejectionText(results), condition: { code: '207', display: 'Application internal error' } });
   }
-  return answer({ code: 'AA' });
+  if (mapped.warnings.length > 0) {
+    deps.log?.warn({ controlId: mapped.controlId, messageType: mapped.messageType, leftOut: mapped.warnings.map((w) => w.location) }, 'HL7 v2 message stored with fields left out');
+  }
+  return answer({ code: 'AA', warnings: mapped.warnings });
+}
+
+function readableHeader(bytes: Buffer): Hl7Message | undefined {
+  const text = bytes.toString('latin1');
+  if (!text.startsWith('MSH')) return undefined;
+  try {
+    return Hl7Message.parse(text.slice(0, text.search(/[\r\n]|$/)));
+  } catch {
+    return undefined;
+  }
 }

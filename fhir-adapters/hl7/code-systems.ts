@@ -13,6 +13,7 @@ const KNOWN: Record<string, string> = {
   RXNORM: 'http://www.nlm.nih.gov/research/umls/rxnorm',
   NDC: 'http://hl7.org/fhir/sid/ndc',
   CVX: 'http://hl7.org/fhir/sid/cvx',
+  MVX: 'http://hl7.org/fhir/sid/mvx',
   ISO3166_1: 'urn:iso:std:iso:3166',
 };
 

@@ -5,6 +5,7 @@
 
 import { V2_TABLE } from './code-systems.js';
 import type { MappingContext, V2Authority } from './mapping-context.js';
+import { Hl7MappingError, describeLocation, type Hl7ErrorLocation } from './mapping-error.js';
 import type { V2Composite } from './v2-segment.js';
 
 export interface Coding { system?: string; code?: string; display?: string }
@@ -128,4 +129,34 @@ export function xcnToReference(ctx: MappingContext, xcn: V2Composite): Record<st
   if (!id && !display) return undefined;
   const identifier = id ? compact({ system: ctx.identifierSystem(authorityOf(xcn, 9)), value: id }) : undefined;
   return compact({ identifier, display });
+}
+
+/** ED.2 type of data (table 0191) -> MIME top-level type. */
+const MIME_TYPE: Record<string, string> = { AP: 'application', APPLICATION: 'application', TEXT: 'text', IM: 'image', IMAGE: 'image', AU: 'audio', AUDIO: 'audio', MULTIPART: 'multipart' };
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** ED (source ^ type of data ^ data subtype ^ encoding ^ data) -> Attachment: a PDF report or
+ * scanned image in an OBX or MDM keeps its bytes (Attachment.data is base64). Encoding A/NONE
+ * is text (UTF-8 after decoding the message), Hex and Base64 are binary. */
+export function edToAttachment(ed: V2Composite, location: Hl7ErrorLocation, title?: string): Record<string, unknown> {
+  const type = MIME_TYPE[ed.get(2).toUpperCase()];
+  const subtype = ed.get(3).toLowerCase();
+  const encoding = ed.get(4).toUpperCase();
+  const raw = ed.text(5);
+  const bad = (why: string): Hl7MappingError => new Hl7MappingError('bad-value', `${describeLocation(location)} encapsulated data ${why}`, location);
+  let data: string;
+  if (encoding === 'BASE64') {
+    data = raw.replace(/\s+/g, '');
+    if (!BASE64.test(data) || data.length % 4 !== 0) throw bad('is not valid Base64');
+  } else if (encoding === 'HEX') {
+    if (!/^([0-9A-Fa-f]{2})*$/.test(raw)) throw bad('is not valid hex');
+    data = Buffer.from(raw, 'hex').toString('base64');
+  } else if (encoding === 'A' || encoding === 'NONE' || encoding === '') {
+    data = Buffer.from(raw, 'utf8').toString('base64');
+  } else {
+    throw bad(`has encoding '${encoding}' (A, NONE, Hex, Base64 are known)`);
+  }
+  if (!data) throw bad('is empty');
+  const contentType = type && subtype && subtype !== 'octet-stream' ? `${type}/${subtype}` : type === 'text' ? 'text/plain' : 'application/octet-stream';
+  return compact({ contentType, data, title });
 }

@@ -3,7 +3,7 @@
 import type { FhirResource } from '../../gateway/store/service.js';
 import { V2_TABLE } from './code-systems.js';
 import { cweToCodeableConcept, eiToIdentifier, type Identifier } from './datatypes.js';
-import { readDateTime, readInstant, type MappingContext } from './mapping-context.js';
+import { optionalField, readDateTime, readInstant, type MappingContext } from './mapping-context.js';
 import { Hl7MappingError, describeLocation } from './mapping-error.js';
 import type { V2Segment } from './v2-segment.js';
 
@@ -47,16 +47,20 @@ export interface ReportContext {
   notes: string[];
 }
 
+function reportStatus(obr: V2Segment): string {
+  const code = obr.value(25).toUpperCase();
+  if (!code) return 'unknown';
+  const status = STATUS[code];
+  if (!status) throw new Hl7MappingError('bad-value', `${describeLocation(obr.at(25))} '${code}' is not a result status (HL7 table 0123); status unknown`, obr.at(25));
+  return status;
+}
+
 export function mapDiagnosticReport(ctx: MappingContext, obr: V2Segment, context: ReportContext): FhirResource {
   const code = cweToCodeableConcept(ctx, obr.first(4));
   if (!code) {
     throw new Hl7MappingError('missing-field', `${describeLocation(obr.at(4))} (universal service identifier) is empty`, obr.at(4));
   }
-  const statusCode = obr.value(25).toUpperCase();
-  const status = statusCode ? STATUS[statusCode] : 'unknown';
-  if (!status) {
-    throw new Hl7MappingError('bad-value', `${describeLocation(obr.at(25))} '${statusCode}' is not a result status (HL7 table 0123)`, obr.at(25));
-  }
+  const status = optionalField(ctx, () => reportStatus(obr)) ?? 'unknown';
 
   const report: FhirResource = { resourceType: 'DiagnosticReport', id: context.id };
   const identifier = [context.orders.placer, context.orders.filler].filter((i) => i !== undefined);
@@ -69,9 +73,9 @@ export function mapDiagnosticReport(ctx: MappingContext, obr: V2Segment, context
   report.subject = { reference: context.subject };
   if (context.encounter) report.encounter = context.encounter;
 
-  const effective = readDateTime(ctx, obr, 7);
+  const effective = optionalField(ctx, () => readDateTime(ctx, obr, 7));
   if (effective) report.effectiveDateTime = effective;
-  const issued = readInstant(ctx, obr, 22);
+  const issued = optionalField(ctx, () => readInstant(ctx, obr, 22));
   if (issued) report.issued = issued;
 
   if (context.results.length > 0) report.result = context.results.map((reference) => ({ reference }));

@@ -302,9 +302,18 @@ describe('ORU^R01', () => {
     expect(err.ackCode).toBe('AE');
   });
 
-  it('rejects a non-numeric NM value and an unsupported value type', () => {
-    expect(mappingError(() => map(msg(...ORU.slice(0, 5), 'OBX|1|NM|2345-7^Glucose^LN||high||||||F'))).location).toMatchObject({ segment: 'OBX', field: 5 });
-    expect(mappingError(() => map(msg(...ORU.slice(0, 5), 'OBX|1|ED|X^Y^L||^AP^PDF^Base64^JVBER||||||F'))).message).toMatch(/'ED' is not supported/);
+  it('keeps a non-numeric NM value and an unsupported value type as a data-absent Observation with a warning', () => {
+    const nm = map(msg(...ORU.slice(0, 5), 'OBX|1|NM|2345-7^Glucose^LN||high||||||F'));
+    expect(nm.warnings).toEqual([expect.objectContaining({ code: 'bad-value', location: expect.objectContaining({ segment: 'OBX', field: 5 }) })]);
+    expect((nm.resources[1] as Record<string, any>).dataAbsentReason.coding[0].code).toBe('error');
+    const rp = map(msg(...ORU.slice(0, 5), 'OBX|1|RP|X^Y^L||ref^app||||||F'));
+    expect(rp.warnings[0].text).toMatch(/'RP' is not supported/);
+    expect((rp.resources[1] as Record<string, any>).dataAbsentReason.coding[0].code).toBe('unsupported');
+  });
+
+  it('points at the OBX when an OBX comes before any OBR', () => {
+    const err = mappingError(() => map(msg(ORU[0], ORU[1], ORU[6], ORU[4])));
+    expect(err.location).toEqual({ segment: 'OBX', sequence: 1 });
   });
 
   it('requires PID and OBR', () => {
@@ -315,7 +324,7 @@ describe('ORU^R01', () => {
 
 describe('mapping errors', () => {
   it('rejects an unsupported message type with AR', () => {
-    const err = mappingError(() => map(msg(A01[0].replace('ADT^A01^ADT_A01', 'ADT^A03^ADT_A03'), ...A01.slice(1))));
+    const err = mappingError(() => map(msg(A01[0].replace('ADT^A01^ADT_A01', 'ADT^A17^ADT_A17'), ...A01.slice(1))));
     expect(err.code).toBe('unsupported-message-type');
     expect(err.ackCode).toBe('AR');
     expect(err.conditionCode.code).toBe('200');
@@ -326,24 +335,38 @@ describe('mapping errors', () => {
     expect(mappingError(() => map(msg(A01[0].replace('|MSG00001|', '||'), ...A01.slice(1)))).code).toBe('bad-header');
   });
 
-  it('names the segment and field: missing PID, empty PID-3, bad date, bad sex', () => {
+  it('names the segment and field of what it cannot do without: missing PID, empty PID-3', () => {
     expect(mappingError(() => map(msg(A01[0], A01[1], A01[3])))).toMatchObject({ code: 'missing-segment', ackCode: 'AE' });
     expect(mappingError(() => map(msg(A08_NO_PV1[0], 'PID|1||^^^GOODHEALTH^MR||Doe^John')))).toMatchObject({ code: 'missing-field', location: { segment: 'PID', field: 3 } });
-    const bad = mappingError(() => map(msg(A08_NO_PV1[0], 'PID|1||1^^^H^MR||Doe^John||19801340')));
-    expect(bad).toMatchObject({ code: 'bad-value', location: { segment: 'PID', field: 7 } });
-    expect(bad.message).toContain('PID-7');
-    expect(mappingError(() => map(msg(A08_NO_PV1[0], 'PID|1||1^^^H^MR||Doe^John|||Q'))).code).toBe('bad-value');
   });
 
-  it('requires a PV1 with a visit number on A01', () => {
+  it('keeps the patient and warns about a bad birth date or sex code', () => {
+    const bad = map(msg(A08_NO_PV1[0], 'PID|1||1^^^H^MR||Doe^John||19801340|Q'));
+    expect(bad.resources[0]).not.toHaveProperty('birthDate');
+    expect(bad.resources[0]).not.toHaveProperty('gender');
+    expect(bad.warnings.map((w) => [w.code, w.location?.segment, w.location?.field])).toEqual([
+      ['bad-value', 'PID', 8],
+      ['bad-value', 'PID', 7],
+    ]);
+    expect(bad.warnings[1].text).toContain('PID-7');
+  });
+
+  it('requires a PV1 on A01 and stores an A01 without a visit number with a warning', () => {
     expect(mappingError(() => map(msg(A01[0], A01[1], A01[2]))).code).toBe('missing-segment');
     const noVisit = A01[2].replace('ACC-77^^^GOODHEALTH^AN', '');
-    expect(mappingError(() => map(msg(A01[0], A01[1], noVisit, 'PV1|1|I'))).location).toMatchObject({ segment: 'PV1', field: 19 });
+    const mapped = map(msg(A01[0], A01[1], noVisit, 'PV1|1|I'));
+    const encounter = mapped.resources[1] as Record<string, any>;
+    expect(encounter.identifier).toBeUndefined();
+    expect(encounter.status).toBe('in-progress');
+    expect(mapped.warnings).toEqual([expect.objectContaining({ location: expect.objectContaining({ segment: 'PV1', field: 19 }) })]);
+    expect(validateR5(encounter)).toEqual([]);
   });
 
-  it('rejects a discharge before the admission', () => {
+  it('leaves out a discharge before the admission, with a warning', () => {
     const pv1 = 'PV1|1|I|ICU||||||||||||||||V1|||||||||||||||||||||||||20240315142500+0100|20240314110000+0100';
-    expect(mappingError(() => map(msg(A01[0], A01[1], A01[2], pv1))).location).toMatchObject({ segment: 'PV1', field: 45 });
+    const mapped = map(msg(A01[0], A01[1], A01[2], pv1));
+    expect((mapped.resources[1] as Record<string, any>).actualPeriod).toEqual({ start: '2024-03-15T14:25:00+01:00' });
+    expect(mapped.warnings[0].location).toMatchObject({ segment: 'PV1', field: 45 });
   });
 
   it('refuses an id key shorter than 32 bytes', () => {

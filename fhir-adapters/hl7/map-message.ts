@@ -1,24 +1,65 @@
 // HL7 v2 message -> the R5 resources it describes. Pure: the same message and options always
 // give the same resources (ids included), which is what makes redelivery a no-op downstream.
 //
-//   ADT^A01 / ADT^A04 / ADT^A08   PID -> Patient, PV1 -> Encounter (optional on A08)
-//   ORU^R01                       PID -> Patient, OBR -> DiagnosticReport, OBX -> Observation
+//   ADT^A01 A04 A05 A08        PID -> Patient, PV1 -> Encounter (optional on A08)
+//   ADT^A02 A03 A11 A13        PID -> Patient, PV1 -> Encounter (transfer, discharge, cancels)
+//   ADT^A28 A31                PID -> Patient
+//   ADT^A40                    PID + MRG -> surviving Patient, merged-away Patient (Patient.link)
+//   ORU^R01                    PID -> Patient, OBR -> DiagnosticReport, OBX -> Observation
+//   ORM^O01, OML^O21           PID -> Patient, ORC/OBR -> ServiceRequest
+//   SIU^S12 S13 S14 S15 S26    PID -> Patient, SCH/AIx -> Appointment
+//   MDM^T02 T04 T06 T08 T10 T11 PID -> Patient, TXA + OBX -> DocumentReference
+//   VXU^V04                    PID -> Patient, RXA/RXR -> Immunization
+//
+// A field that cannot be placed is a warning (the ACK says AA with an ERR of severity W); only
+// what identifies a resource or is required for it to exist at all refuses the message.
 
 import type { Hl7Message } from '@medplum/core';
 import type { FhirResource } from '../../gateway/store/service.js';
+import { mapAppointment, type SchedulingSegments } from './appointment.js';
 import { codeSystemResolver } from './code-systems.js';
 import { mapDiagnosticReport, orderIdentifiers, reportKey } from './diagnostic-report.js';
-import { mapEncounter, visitIdentifier } from './encounter.js';
-import { identifierSystemResolver, readDateTime, type MappingContext } from './mapping-context.js';
-import { Hl7MappingError, describeLocation } from './mapping-error.js';
+import { DOCUMENT_STATUS_EVENTS, mapDocumentReference } from './document-reference.js';
+import { eiToIdentifier } from './datatypes.js';
+import { mapEncounter, visitIdentifier, type VisitEvent } from './encounter.js';
+import { mapImmunization } from './immunization.js';
+import { identifierSystemResolver, optionalField, readDateTime, warnUnplaced, type MappingContext } from './mapping-context.js';
+import { Hl7MappingError, describeLocation, type Hl7Warning } from './mapping-error.js';
 import { mapObservation } from './observation.js';
 import { mapPatient } from './patient.js';
+import { mapPatientMerge } from './patient-merge.js';
 import { resourceIdDeriver } from './resource-ids.js';
+import { mapServiceRequest, orderRequestIdentifiers, requestKey, type OrderSegments } from './service-request.js';
 import { readSegments, type V2Segment } from './v2-segment.js';
 import { zoneOffsetResolver } from './v2-datetime.js';
 
-const SUPPORTED_MESSAGE_TYPES = ['ADT^A01', 'ADT^A04', 'ADT^A08', 'ORU^R01'] as const;
-export type SupportedMessageType = (typeof SUPPORTED_MESSAGE_TYPES)[number];
+/** What each ADT event does to the visit: `creates` events may open an Encounter without a
+ * visit number (keyed on the message, with a warning); the others change an Encounter they
+ * must be able to name. */
+const ADT_EVENTS: Record<string, { visit: VisitEvent; creates: boolean; pv1: 'required' | 'optional' } | 'person' | 'merge'> = {
+  A01: { visit: 'admit', creates: true, pv1: 'required' },
+  A04: { visit: 'admit', creates: true, pv1: 'required' },
+  A05: { visit: 'pre-admit', creates: true, pv1: 'required' },
+  A08: { visit: 'update', creates: false, pv1: 'optional' },
+  A02: { visit: 'transfer', creates: false, pv1: 'required' },
+  A03: { visit: 'discharge', creates: false, pv1: 'required' },
+  A11: { visit: 'cancel-admit', creates: false, pv1: 'required' },
+  A13: { visit: 'cancel-discharge', creates: false, pv1: 'required' },
+  A28: 'person',
+  A31: 'person',
+  A40: 'merge',
+};
+
+const SUPPORTED_MESSAGE_TYPES = [
+  ...Object.keys(ADT_EVENTS).map((event) => `ADT^${event}`),
+  'ORU^R01',
+  'ORM^O01',
+  'OML^O21',
+  ...['S12', 'S13', 'S14', 'S15', 'S26'].map((event) => `SIU^${event}`),
+  ...['T02', 'T04', 'T06', 'T08', 'T10', 'T11'].map((event) => `MDM^${event}`),
+  'VXU^V04',
+];
+export type SupportedMessageType = string;
 
 /** v2.3 is the first version whose PID-3 is a CX with an assigning authority. */
 const SUPPORTED_VERSION = /^2\.[3-9](\.\d+)?$/;
@@ -42,15 +83,19 @@ export interface Hl7MappingOptions {
 export interface MappedHl7Message {
   messageType: SupportedMessageType;
   controlId: string;
-  /** In dependency order: Patient, Encounter, Observations, DiagnosticReport. */
+  /** In dependency order: Patients first, then what refers to them. */
   resources: FhirResource[];
+  /** Fields left out, each for one ERR segment of severity W in the AA. */
+  warnings: Hl7Warning[];
 }
 
 export type Hl7Mapper = (message: Hl7Message) => MappedHl7Message;
 
 interface Header {
   msh: V2Segment;
+  evn: V2Segment | undefined;
   messageType: SupportedMessageType;
+  event: string;
   controlId: string;
 }
 
@@ -69,10 +114,10 @@ function readHeader(segments: V2Segment[]): Header {
     throw new Hl7MappingError('unsupported-version', `MSH-12 version '${version}' is not supported (2.3 to 2.9 are)`, msh.at(12));
   }
   const messageType = `${code}^${event}`;
-  if (!(SUPPORTED_MESSAGE_TYPES as readonly string[]).includes(messageType)) {
+  if (!SUPPORTED_MESSAGE_TYPES.includes(messageType)) {
     throw new Hl7MappingError('unsupported-message-type', `message type ${messageType} is not supported (${SUPPORTED_MESSAGE_TYPES.join(', ')} are)`, msh.at(9));
   }
-  return { msh, messageType: messageType as SupportedMessageType, controlId };
+  return { msh, evn: segments.find((s) => s.name === 'EVN'), messageType, event, controlId };
 }
 
 function required(segments: V2Segment[], name: string, messageType: string): V2Segment {
@@ -84,18 +129,115 @@ function required(segments: V2Segment[], name: string, messageType: string): V2S
 function mapAdt(ctx: MappingContext, header: Header, segments: V2Segment[], patientKeySystem: string | undefined): FhirResource[] {
   const pid = required(segments, 'PID', header.messageType);
   const patient = mapPatient(ctx, pid, patientKeySystem);
+  const kind = ADT_EVENTS[header.event];
+  if (kind === 'person') return [patient.resource];
+  if (kind === 'merge') {
+    const mrg = required(segments, 'MRG', header.messageType);
+    return [patient.resource, mapPatientMerge(ctx, patient.resource, mrg, patientKeySystem)];
+  }
   const pv1 = segments.find((s) => s.name === 'PV1');
   if (!pv1) {
-    if (header.messageType === 'ADT^A08') return [patient.resource];
+    if (kind.pv1 === 'optional') return [patient.resource];
     throw new Hl7MappingError('missing-segment', `${header.messageType} has no PV1 segment`, { segment: 'PV1' });
   }
   const visit = visitIdentifier(ctx, pv1, pid);
-  if (!visit) {
-    // An A08 is a patient update; a visit it cannot name is left alone rather than invented.
-    if (header.messageType === 'ADT^A08') return [patient.resource];
-    throw new Hl7MappingError('missing-field', `${describeLocation(pv1.at(19))} (visit number) and PID-18 (account number) are both empty: the encounter cannot be identified`, pv1.at(19));
+  if (!visit && !kind.creates) {
+    // An update, transfer, discharge or cancel that cannot name its visit would change an
+    // encounter nobody can find; the patient part is still current.
+    if (kind.visit !== 'update' || pv1.value(2).toUpperCase() !== 'N') {
+      warnUnplaced(ctx, pv1.at(19), `${describeLocation(pv1.at(19))} (visit number) and PID-18 (account number) are both empty: no encounter changed`, 'missing-field');
+    }
+    return [patient.resource];
   }
-  return [patient.resource, mapEncounter(ctx, pv1, visit, patient.reference, header.msh)];
+  if (!visit) warnUnplaced(ctx, pv1.at(19), `${describeLocation(pv1.at(19))} (visit number) and PID-18 (account number) are both empty: the encounter is stored without an identifier`, 'missing-field');
+  return [
+    patient.resource,
+    mapEncounter(ctx, { pv1, visit, controlId: header.controlId, patientReference: patient.reference, msh: header.msh, evn: header.evn, event: kind.visit }),
+  ];
+}
+
+/** The patient of a non-ADT message and, from its PV1, a logical reference to the visit. */
+function patientPart(ctx: MappingContext, header: Header, segments: V2Segment[], patientKeySystem: string | undefined) {
+  const pid = required(segments, 'PID', header.messageType);
+  const patient = mapPatient(ctx, pid, patientKeySystem);
+  const pv1 = segments.find((s) => s.name === 'PV1');
+  const visit = pv1 && visitIdentifier(ctx, pv1, pid);
+  return { patient, encounter: visit ? { identifier: visit } : undefined };
+}
+
+/** ORM^O01 / OML^O21: each ORC opens an order; an OBR (or TQ1) belongs to the order before it. */
+function mapOrders(ctx: MappingContext, header: Header, segments: V2Segment[], patientKeySystem: string | undefined): FhirResource[] {
+  const { patient, encounter } = patientPart(ctx, header, segments, patientKeySystem);
+  const orders: OrderSegments[] = [];
+  for (const segment of segments) {
+    if (segment.name === 'ORC') orders.push({ orc: segment });
+    else if (segment.name === 'OBR' || segment.name === 'TQ1') {
+      const current = orders.at(-1);
+      const key = segment.name === 'OBR' ? 'obr' : 'tq1';
+      if (!current || current[key]) orders.push({ [key]: segment });
+      else current[key] = segment;
+    }
+  }
+  if (orders.length === 0) throw new Hl7MappingError('missing-segment', `${header.messageType} has no ORC segment`, { segment: 'ORC' });
+  const seen = new Set<string>();
+  const requests = orders.map((order, index) => {
+    const key = requestKey(orderRequestIdentifiers(ctx, order), header.controlId, index + 1);
+    const id = ctx.ids('ServiceRequest', ...key);
+    if (seen.has(id)) {
+      const where = (order.orc ?? order.obr)!.at(2);
+      throw new Hl7MappingError('duplicate-key', `${describeLocation(where)} order number repeats within the message`, where);
+    }
+    seen.add(id);
+    return mapServiceRequest(ctx, order, { id, subject: patient.reference, encounter });
+  });
+  return [patient.resource, ...requests];
+}
+
+/** SIU^S12-S15, S26: one SCH, the AIS/AIG/AIL/AIP resources, the patient in PID. */
+function mapScheduling(ctx: MappingContext, header: Header, segments: V2Segment[], patientKeySystem: string | undefined): FhirResource[] {
+  const sch = required(segments, 'SCH', header.messageType);
+  const { patient } = patientPart(ctx, header, segments, patientKeySystem);
+  const appointmentId = eiToIdentifier(ctx, sch.first(2), 'FILL') ?? eiToIdentifier(ctx, sch.first(1), 'PLAC');
+  if (!appointmentId) {
+    throw new Hl7MappingError('missing-field', 'SCH-2 (filler appointment id) and SCH-1 (placer appointment id) are both empty: the appointment cannot be identified', sch.at(2));
+  }
+  const scheduling: SchedulingSegments = { sch, resources: segments.filter((s) => ['AIS', 'AIG', 'AIL', 'AIP'].includes(s.name)) };
+  const id = ctx.ids('Appointment', appointmentId.system ?? '', appointmentId.value);
+  return [patient.resource, mapAppointment(ctx, scheduling, { id, event: header.event, patient: patient.reference })];
+}
+
+/** MDM: TXA names the document (TXA-12 unique document number keys it), OBX carry its body. */
+function mapDocument(ctx: MappingContext, header: Header, segments: V2Segment[], patientKeySystem: string | undefined): FhirResource[] {
+  const txa = required(segments, 'TXA', header.messageType);
+  const { patient, encounter } = patientPart(ctx, header, segments, patientKeySystem);
+  const number = eiToIdentifier(ctx, txa.first(12), 'FILL');
+  if (!number && DOCUMENT_STATUS_EVENTS[header.event]) {
+    throw new Hl7MappingError('missing-field', `${describeLocation(txa.at(12))} (unique document number) is empty: there is no document to change`, txa.at(12));
+  }
+  if (!number) warnUnplaced(ctx, txa.at(12), `${describeLocation(txa.at(12))} (unique document number) is empty: the document is keyed on this message and later edits cannot reach it`, 'missing-field');
+  const id = number ? ctx.ids('DocumentReference', number.system ?? '', number.value) : ctx.ids('DocumentReference', 'message', header.controlId);
+  const obxs = segments.filter((s) => s.name === 'OBX');
+  return [patient.resource, mapDocumentReference(ctx, txa, obxs, { id, event: header.event, subject: patient.reference, encounter })];
+}
+
+/** VXU^V04: one Immunization per RXA, keyed on the ORC before it (filler, else placer order
+ * number) or, without one, on the message and the RXA's position. RXR follows its RXA. */
+function mapVaccinations(ctx: MappingContext, header: Header, segments: V2Segment[], patientKeySystem: string | undefined): FhirResource[] {
+  const { patient, encounter } = patientPart(ctx, header, segments, patientKeySystem);
+  const administrations: Array<{ rxa: V2Segment; rxr?: V2Segment; orc?: V2Segment }> = [];
+  let orc: V2Segment | undefined;
+  for (const segment of segments) {
+    if (segment.name === 'ORC') orc = segment;
+    else if (segment.name === 'RXA') administrations.push({ rxa: segment, orc });
+    else if (segment.name === 'RXR' && administrations.length > 0 && !administrations.at(-1)!.rxr) administrations.at(-1)!.rxr = segment;
+  }
+  if (administrations.length === 0) throw new Hl7MappingError('missing-segment', `${header.messageType} has no RXA segment`, { segment: 'RXA' });
+  const immunizations = administrations.map(({ rxa, rxr, orc: order }) => {
+    const ids = order ? orderRequestIdentifiers(ctx, { orc: order }) : {};
+    const key = ids.filler ? ['filler', ids.filler.system ?? '', ids.filler.value] : ids.placer ? ['placer', ids.placer.system ?? '', ids.placer.value] : ['message', header.controlId, String(rxa.sequence)];
+    return mapImmunization(ctx, rxa, rxr, { id: ctx.ids('Immunization', ...key), patient: patient.reference, encounter });
+  });
+  return [patient.resource, ...immunizations];
 }
 
 interface OrderGroup {
@@ -146,7 +288,7 @@ function mapOru(ctx: MappingContext, header: Header, segments: V2Segment[], pati
       }
       case 'OBX': {
         const group = orders.at(-1);
-        if (!group) throw new Hl7MappingError('missing-segment', `${describeLocation(segment.at(1))} comes before any OBR`, { segment: 'OBR' });
+        if (!group) throw new Hl7MappingError('missing-segment', `${describeLocation(segment.at(1))} comes before any OBR: it belongs to no order`, { segment: 'OBX', sequence: segment.sequence });
         const result = { obx: segment, notes: [] as string[] };
         group.results.push(result);
         notes = result.notes;
@@ -168,7 +310,7 @@ function mapOru(ctx: MappingContext, header: Header, segments: V2Segment[], pati
   for (const group of orders) {
     const orderIds = orderIdentifiers(ctx, group.obr, group.orc);
     const key = reportKey(orderIds, header.controlId, group.obr);
-    const effectiveFallback = readDateTime(ctx, group.obr, 7);
+    const effectiveFallback = optionalField(ctx, () => readDateTime(ctx, group.obr, 7));
     const seen = new Set<string>();
     const references: string[] = [];
     group.results.forEach(({ obx, notes: obxNotes }, index) => {
@@ -211,7 +353,7 @@ const OID = /^[0-2](\.(0|[1-9]\d*))+$/;
 /** Validates the options once (key length, time zone) and returns the mapping function. */
 export function createHl7Mapper(options: Hl7MappingOptions): Hl7Mapper {
   const identifierSystem = identifierSystemResolver(options.identifierSystems);
-  const ctx: MappingContext = {
+  const base = {
     ids: resourceIdDeriver(options.idKey),
     codeSystem: codeSystemResolver(options.codeSystems),
     identifierSystem,
@@ -224,13 +366,12 @@ export function createHl7Mapper(options: Hl7MappingOptions): Hl7Mapper {
       ? authority
       : identifierSystem(OID.test(authority) ? { namespace: '', universalId: authority, universalIdType: 'ISO' } : { namespace: authority, universalId: '', universalIdType: '' });
 
+  const byMessageCode: Record<string, typeof mapAdt> = { ADT: mapAdt, ORU: mapOru, ORM: mapOrders, OML: mapOrders, SIU: mapScheduling, MDM: mapDocument, VXU: mapVaccinations };
   return (message) => {
+    const ctx: MappingContext = { ...base, warnings: [] };
     const segments = readSegments(message.segments.filter((s) => s.name !== ''));
     const header = readHeader(segments);
-    const resources =
-      header.messageType === 'ORU^R01'
-        ? mapOru(ctx, header, segments, patientKeySystem)
-        : mapAdt(ctx, header, segments, patientKeySystem);
-    return { messageType: header.messageType, controlId: header.controlId, resources: uniqueById(resources) };
+    const resources = byMessageCode[header.messageType.split('^')[0]](ctx, header, segments, patientKeySystem);
+    return { messageType: header.messageType, controlId: header.controlId, resources: uniqueById(resources), warnings: ctx.warnings };
   };
 }

@@ -2,7 +2,7 @@
 // system resolution, the sender's time zone, and date readers that fail with a located error.
 
 import type { CodeSystemResolver } from './code-systems.js';
-import { Hl7MappingError, describeLocation } from './mapping-error.js';
+import { Hl7MappingError, describeLocation, warningOf, type Hl7ErrorLocation, type Hl7MappingErrorCode, type Hl7Warning } from './mapping-error.js';
 import type { ResourceIdDeriver } from './resource-ids.js';
 import type { V2Segment } from './v2-segment.js';
 import { formatFhirDate, formatFhirDateTime, formatFhirInstant, parseV2DateTime, type V2DateTime, type ZoneOffsetResolver } from './v2-datetime.js';
@@ -36,6 +36,28 @@ export interface MappingContext {
   codeSystem: CodeSystemResolver;
   identifierSystem: IdentifierSystemResolver;
   zoneOffset: ZoneOffsetResolver;
+  /** Fields of the message being mapped that could not be placed (one list per message). */
+  warnings: Hl7Warning[];
+}
+
+/**
+ * Maps an optional field: a field that cannot be read becomes a warning and `undefined`, so the
+ * rest of the message is kept. Keys (PID-3, OBX-3, an order number) are read without this: a
+ * resource that cannot be identified cannot be stored.
+ */
+export function optionalField<T>(ctx: MappingContext, map: () => T): T | undefined {
+  try {
+    return map();
+  } catch (err) {
+    if (!(err instanceof Hl7MappingError)) throw err;
+    ctx.warnings.push(warningOf(err));
+    return undefined;
+  }
+}
+
+/** Records a field the mapper read but has nowhere to put. */
+export function warnUnplaced(ctx: MappingContext, location: Hl7ErrorLocation, text: string, code: Hl7MappingErrorCode = 'bad-value'): void {
+  ctx.warnings.push({ code, text, location });
 }
 
 function parseAt(segment: V2Segment, field: number, component: number): V2DateTime | undefined {
@@ -59,8 +81,8 @@ export function readDateTime(ctx: MappingContext, segment: V2Segment, field: num
   return parsed && formatFhirDateTime(parsed, ctx.zoneOffset);
 }
 
-export function readInstant(ctx: MappingContext, segment: V2Segment, field: number): string | undefined {
-  const parsed = parseAt(segment, field, 1);
+export function readInstant(ctx: MappingContext, segment: V2Segment, field: number, component = 1): string | undefined {
+  const parsed = parseAt(segment, field, component);
   return parsed && formatFhirInstant(parsed, ctx.zoneOffset);
 }
 

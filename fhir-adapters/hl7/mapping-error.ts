@@ -55,6 +55,24 @@ export class Hl7MappingError extends Error {
   }
 }
 
+/** A field the mapper could not place. The message is still stored (without that field) and
+ * acknowledged AA with one ERR segment of severity W per warning: a v2 sender resends an AE'd
+ * message only after a human fixed it, so rejecting a whole admission or result for one
+ * optional field loses clinical data that was otherwise sound. */
+export interface Hl7Warning {
+  code: Hl7MappingErrorCode;
+  text: string;
+  location?: Hl7ErrorLocation;
+}
+
+export function warningOf(err: Hl7MappingError): Hl7Warning {
+  return { code: err.code, text: err.message, location: err.location };
+}
+
+export function conditionOf(code: Hl7MappingErrorCode): { code: string; display: string } {
+  return TABLE_0357[code];
+}
+
 /** "PID-3", "OBX[2]-5": how a location reads in an error message. */
 export function describeLocation(location: Hl7ErrorLocation): string {
   const occurrence = location.sequence && location.sequence > 1 ? `[${location.sequence}]` : '';

@@ -165,21 +165,27 @@ describe('MLLP listener', () => {
     expect(intake.counts()).toEqual(before);
   });
 
-  it('answers AE for a bad date with the field in ERR-2', async () => {
+  it('stores a message with a bad birth date and answers AA with a warning ERR naming PID-7', async () => {
     const ack = await send(admission(6).replace(/\|19\d{6}\|/, '|19801340|'));
-    expect(msa(ack, 1)).toBe('AE');
-    expect(ack.getSegment('ERR')!.getField(2).toString()).toBe('PID^1^7^1^');
+    expect(msa(ack, 1)).toBe('AA');
+    expect(msa(ack, 2)).toBe('ADT00000006');
+    const err = ack.getSegment('ERR')!;
+    expect(err.getField(2).toString()).toBe('PID^1^7^1^');
     expect(err3(ack)).toBe('102');
-    expect(intake.counts().resources).toBe(0);
+    expect(err.getField(4).toString()).toBe('W');
+    expect(unescapeV2(err.getField(8).toString(), ack.context)).toContain('PID-7');
+    const patient = (await intake.all('Patient')).find((p) => (p.identifier as Array<{ value: string }>)[0].value === 'MRN0000006');
+    expect(patient).toBeDefined();
+    expect(patient!.birthDate).toBeUndefined();
   });
 
   it('rejects (AR) an unsupported message type with ERR-3 200', async () => {
-    const ack = await send(admission(7).replace('ADT^A01^ADT_A01', 'ADT^A03^ADT_A03'));
+    const ack = await send(admission(7).replace('ADT^A01^ADT_A01', 'ADT^A17^ADT_A17'));
     expect(msa(ack, 1)).toBe('AR');
     // MSA-3 is escaped like any v2 text: ^ travels as \S\.
-    expect(unescapeV2(msa(ack, 3), ack.context)).toContain('ADT^A03 is not supported');
+    expect(unescapeV2(msa(ack, 3), ack.context)).toContain('ADT^A17 is not supported');
     expect(err3(ack)).toBe('200');
-    expect(ack.getSegment('MSH')!.getField(9).toString()).toBe('ACK^A03^ACK');
+    expect(ack.getSegment('MSH')!.getField(9).toString()).toBe('ACK^A17^ACK');
     expect(intake.counts().resources).toBe(0);
   });
 
@@ -288,7 +294,10 @@ describe('MLLP listener', () => {
     undeclared.write(frame(admission(15).replace('Patient15', 'Müller'), 'latin1'));
     const [rejected] = await undeclared.acks(1);
     expect(msa(Hl7Message.parse(rejected), 1)).toBe('AR');
+    // MSH-10 was readable, so the sender learns which message was refused.
+    expect(msa(Hl7Message.parse(rejected), 2)).toBe('ADT00000015');
     expect(msa(Hl7Message.parse(rejected), 3)).toContain('not valid UTF-8');
+    expect(Hl7Message.parse(rejected).getSegment('ERR')!.getField(2).toString()).toBe('MSH^1^18^1^');
     expect(intake.counts().resources).toBe(2);
   });
 

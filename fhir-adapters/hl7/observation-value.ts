@@ -1,9 +1,11 @@
 // OBX-5 by its value type (OBX-2) -> Observation.value[x], and OBX-7 -> referenceRange, after
-// the IG's OBX[Observation] map. Types without a faithful FHIR form (ED, RP, CP, ...) are
-// rejected with a reason rather than flattened into text.
+// the IG's OBX[Observation] map. ED becomes valueAttachment; XTN, which R5's value[x] has no
+// ContactPoint for, becomes valueString (the number) with the whole ContactPoint in the
+// extension OBX_CONTACT_POINT. Types without a faithful FHIR form (RP, CP, ...) throw, and the
+// Observation is kept with a dataAbsentReason and a warning in the ACK.
 
 import { UCUM } from './code-systems.js';
-import { cweToCodeableConcept } from './datatypes.js';
+import { cweToCodeableConcept, edToAttachment, xtnToContactPoint } from './datatypes.js';
 import { readDateTime, type MappingContext } from './mapping-context.js';
 import { Hl7MappingError, describeLocation } from './mapping-error.js';
 import type { V2Segment } from './v2-segment.js';
@@ -67,6 +69,11 @@ function time(obx: V2Segment, raw: string): string {
   return `${m[1]}:${m[2] ?? '00'}:${m[3] ?? '00'}${m[4] ? `.${m[4]}` : ''}`;
 }
 
+/** Where an XTN result (a call-back number, a contact) keeps its system and use. */
+export const OBX_CONTACT_POINT = 'urn:careledger:hl7:StructureDefinition/observation-value-contact-point';
+
+export const SUPPORTED_VALUE_TYPES = new Set(['NM', 'SN', 'ST', 'TX', 'FT', 'CE', 'CWE', 'CNE', 'DT', 'DTM', 'TS', 'TM', 'ED', 'XTN']);
+
 /** Observation.value[x] for the OBX, or {} when OBX-5 is empty. */
 export function observationValue(ctx: MappingContext, obx: V2Segment): Record<string, unknown> {
   const values = obx.repetitions(5);
@@ -96,10 +103,16 @@ export function observationValue(ctx: MappingContext, obx: V2Segment): Record<st
     }
     case 'TM':
       return { valueTime: time(obx, values[0].get(1)) };
+    case 'ED':
+      return { valueAttachment: edToAttachment(values[0], obx.at(5)) };
+    case 'XTN': {
+      const contact = xtnToContactPoint(values[0], 'work');
+      return contact ? { valueString: contact.value, extension: [{ url: OBX_CONTACT_POINT, valueContactPoint: contact }] } : {};
+    }
     case '':
       throw new Hl7MappingError('missing-field', `${describeLocation(obx.at(2))} (value type) is empty but OBX-5 has a value`, obx.at(2));
     default:
-      throw new Hl7MappingError('bad-value', `${describeLocation(obx.at(2))} value type '${type}' is not supported (NM, SN, ST, TX, FT, CE, CWE, CNE, DT, DTM, TS, TM are)`, obx.at(2));
+      throw new Hl7MappingError('bad-value', `${describeLocation(obx.at(2))} value type '${type}' is not supported (${[...SUPPORTED_VALUE_TYPES].join(', ')} are); value left out`, obx.at(2));
   }
 }
 

@@ -3,9 +3,9 @@
 import type { FhirResource } from '../../gateway/store/service.js';
 import { V2_TABLE } from './code-systems.js';
 import { cweToCodeableConcept } from './datatypes.js';
-import { readDateTime, type MappingContext } from './mapping-context.js';
+import { optionalField, readDateTime, type MappingContext } from './mapping-context.js';
 import { Hl7MappingError, describeLocation } from './mapping-error.js';
-import { observationValue, referenceRange } from './observation-value.js';
+import { observationValue, referenceRange, SUPPORTED_VALUE_TYPES } from './observation-value.js';
 import type { V2Segment } from './v2-segment.js';
 
 /** v2 table 0085 -> observation-status (IG ConceptMap, completed for the codes it leaves open:
@@ -33,12 +33,14 @@ export interface ObservationContext {
   notes: string[];
 }
 
+const DATA_ABSENT_REASON = 'http://terminology.hl7.org/CodeSystem/data-absent-reason';
+
 function status(obx: V2Segment): string {
   const code = obx.value(11).toUpperCase();
   if (!code) return 'unknown';
   const mapped = STATUS[code];
   if (!mapped) {
-    throw new Hl7MappingError('bad-value', `${describeLocation(obx.at(11))} '${code}' is not an observation result status (HL7 table 0085)`, obx.at(11));
+    throw new Hl7MappingError('bad-value', `${describeLocation(obx.at(11))} '${code}' is not an observation result status (HL7 table 0085); status unknown`, obx.at(11));
   }
   return mapped;
 }
@@ -48,14 +50,20 @@ export function mapObservation(ctx: MappingContext, obx: V2Segment, context: Obs
   if (!code) {
     throw new Hl7MappingError('missing-field', `${describeLocation(obx.at(3))} (observation identifier) is empty`, obx.at(3));
   }
-  const observation: FhirResource = { resourceType: 'Observation', id: context.id, status: status(obx), code };
+  const observation: FhirResource = { resourceType: 'Observation', id: context.id, status: optionalField(ctx, () => status(obx)) ?? 'unknown', code };
   observation.subject = { reference: context.subject };
   if (context.encounter) observation.encounter = context.encounter;
 
-  const effective = readDateTime(ctx, obx, 14) ?? context.effectiveFallback;
+  const effective = optionalField(ctx, () => readDateTime(ctx, obx, 14)) ?? context.effectiveFallback;
   if (effective) observation.effectiveDateTime = effective;
 
-  Object.assign(observation, observationValue(ctx, obx));
+  const value = optionalField(ctx, () => observationValue(ctx, obx));
+  if (value) Object.assign(observation, value);
+  else {
+    // The sender sent a value this node could not read: say so rather than look like no result.
+    const reason = SUPPORTED_VALUE_TYPES.has(obx.value(2).toUpperCase()) ? 'error' : 'unsupported';
+    observation.dataAbsentReason = { coding: [{ system: DATA_ABSENT_REASON, code: reason }] };
+  }
 
   const interpretation = obx.repetitions(8).map((rep) => {
     const c = rep.get(1);

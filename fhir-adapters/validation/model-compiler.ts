@@ -1,5 +1,6 @@
 import type { ElementDefinition, ElementDefinitionType, StructureDefinition } from '@medplum/fhirtypes';
 import type { CompactModel, ModelElement, ModelType } from './model.js';
+import type { RequiredCodes } from './required-codes.js';
 
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
 const REGEX_EXT = 'http://hl7.org/fhir/StructureDefinition/regex';
@@ -15,19 +16,20 @@ export function compileModel(
   definitions: readonly StructureDefinition[],
   fhirVersion: string,
   source: string,
+  requiredCodes?: RequiredCodes,
 ): CompactModel {
   const types: Record<string, ModelType> = {};
   for (const sd of definitions) {
     if (sd.derivation === 'constraint' || sd.kind === 'logical') continue;
     if (sd.kind !== 'resource' && sd.kind !== 'complex-type' && sd.kind !== 'primitive-type') continue;
-    compileDefinition(sd, types);
+    compileDefinition(sd, types, requiredCodes);
   }
   const sorted: Record<string, ModelType> = {};
   for (const name of Object.keys(types).sort()) sorted[name] = types[name];
   return { fhirVersion, source, types: sorted };
 }
 
-function compileDefinition(sd: StructureDefinition, types: Record<string, ModelType>): void {
+function compileDefinition(sd: StructureDefinition, types: Record<string, ModelType>, requiredCodes: RequiredCodes | undefined): void {
   const elements = sd.snapshot?.element ?? [];
   const name = sd.type ?? sd.id ?? '';
   const kind = sd.kind === 'resource' ? 'resource' : sd.kind === 'primitive-type' ? 'primitive' : 'complex';
@@ -58,7 +60,17 @@ function compileDefinition(sd: StructureDefinition, types: Record<string, ModelT
       continue;
     }
     const owner = parentPath === name ? root : ensureBackbone(types, parentPath);
-    owner.elements[stripChoice(elementName)] = compileElement(el, path, parents);
+    const element = compileElement(el, path, parents);
+    // An element's id (not a resource's) is a string, not an id: ElementDefinition.id is a path
+    // such as `Extension.value[x]` or `Observation.component:systolic`, which FHIR's id type
+    // (64 characters of [A-Za-z0-9.-]) would refuse. Some packages tag it with the id type.
+    if (elementName === 'id' && !(kind === 'resource' && owner === root)) element.t = 'string';
+    const binding = el.binding;
+    if (requiredCodes && element.t === 'code' && binding?.strength === 'required' && binding.valueSet) {
+      const codes = requiredCodes(binding.valueSet);
+      if (codes) element.codes = codes;
+    }
+    owner.elements[stripChoice(elementName)] = element;
   }
 }
 

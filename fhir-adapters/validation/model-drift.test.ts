@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { buildR4Model, buildR4ValidationBundle, buildR5Model } from './definition-sources.js';
+import { buildR4Model, buildR4ValidationBundle, buildR5Invariants, buildR5Model } from './definition-sources.js';
 
 const require = createRequire(import.meta.url);
 const committed = (name: string): unknown => JSON.parse(readFileSync(new URL(name, import.meta.url), 'utf8'));
@@ -29,6 +29,10 @@ describe('committed compact models match their definition packages', () => {
 
   it.skipIf(!r5Available)('r5-model.json == compile(hl7.fhir.r5.core 5.0.0)', () => {
     expect(buildR5Model()).toEqual(committed('./r5-model.json'));
+  });
+
+  it.skipIf(!r5Available)('r5-invariants.json == the invariants of hl7.fhir.r5.core 5.0.0', () => {
+    expect(buildR5Invariants()).toEqual(committed('./r5-invariants.json'));
   });
 
   it('R5 model carries the facts the validator relies on', () => {

@@ -16,6 +16,8 @@ export interface ModelElement {
   /** Upper bound when it is a number other than 1. */
   max?: number;
   mod?: true;
+  /** A `code` with a required binding to a ValueSet the package enumerates: the allowed codes. */
+  codes?: string[];
 }
 
 export interface ModelType {

@@ -6,8 +6,9 @@ const INT32_MAX = 2147483647;
 
 /**
  * Structural validation of one resource against a compiled model: resource type, element
- * names, JSON shapes, cardinality, choice naming, primitive formats, required elements.
- * Invariants, terminology bindings and profiles are out of scope (see docs/validation.md).
+ * names, JSON shapes, cardinality, choice naming, primitive formats, required elements, and
+ * the codes of required bindings the model enumerates. Profiles are out of scope (see
+ * docs/validation.md).
  */
 export function validateStructure(model: CompiledModel, resource: unknown): OperationOutcomeIssue[] {
   const issues: OperationOutcomeIssue[] = [];
@@ -106,6 +107,7 @@ class StructureWalk {
         const item = value[i];
         if (item === null && type.kind === 'primitive' && isObject(extArray?.[i])) continue;
         this.value(item, type, `${path}[${i}]`);
+        if (el.codes) this.code(item, el, `${path}[${i}]`);
       }
       return;
     }
@@ -114,6 +116,19 @@ class StructureWalk {
       return;
     }
     this.value(value, type, path);
+    if (el.codes) this.code(value, el, path);
+  }
+
+  private code(value: unknown, el: KeyedElement, path: string): void {
+    if (typeof value !== 'string' || (el.codes as ReadonlySet<string>).has(value)) return;
+    const allowed = [...(el.codes as ReadonlySet<string>)];
+    const list = allowed.length <= 12 ? `: ${allowed.join(', ')}` : ` (${allowed.length} codes)`;
+    this.issues.push({
+      severity: 'error',
+      code: 'code-invalid',
+      details: { text: `Invalid code ${JSON.stringify(truncate(value))} for ${el.key}: its required binding allows${list}` },
+      expression: [path],
+    });
   }
 
   private value(value: unknown, type: CompiledType, path: string): void {

@@ -13,6 +13,8 @@ export interface KeyedElement {
   max: number;
   choice: boolean;
   modifier: boolean;
+  /** The codes a required binding allows, when the model enumerates them. */
+  codes: ReadonlySet<string> | undefined;
 }
 
 export interface RequiredElement {
@@ -49,10 +51,11 @@ export function compileForValidation(model: CompactModel): CompiledModel {
       const max = el.max ?? (el.many ? Infinity : 1);
       const keys: string[] = [];
       const named: KeyedElement[] = [];
+      const allowed = el.codes ? new Set(el.codes) : undefined;
       for (const code of codes) {
         const key = el.choice ? elName + code[0].toUpperCase() + code.slice(1) : elName;
         keys.push(key);
-        const keyed: KeyedElement = { key, name: elName, typeName: code, many: !!el.many, max, choice: !!el.choice, modifier: !!el.mod };
+        const keyed: KeyedElement = { key, name: elName, typeName: code, many: !!el.many, max, choice: !!el.choice, modifier: !!el.mod, codes: allowed };
         byKey.set(key, keyed);
         named.push(keyed);
       }

@@ -43,6 +43,10 @@ export interface ProofTiming {
  * sidecars prove while the next chunk's witness is computed on this thread (see CircuitProver). `blinding` gives each
  * chunk commitment's blinding (random by default); a node derives them (AnswerBlindings) so that
  * proving again after a restart reproduces the commitments of chunks already on chain.
+ * No records (a hospital holding no patients) means no chunks, as CohortRegistry.commitRecords
+ * requires of a zero record count: the aggregate is then the identity point, which the release
+ * proof opens with total 0 and blinding 0, so the answer is "below the minimum cell size" and
+ * verifies like any other.
  */
 export async function answerCohortQuery(
   provers: CohortQueryProvers,

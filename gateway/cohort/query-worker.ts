@@ -112,8 +112,9 @@ export class CohortQueryWorker {
     }
     // The hash on chain is what the proofs bind; the document is only what we evaluate.
     if (criteriaHash(zk.hash, compileCriteria(criteria)) !== query.criteriaHash) return skip('the criteria document does not match the posted criteria hash');
+    // A hospital without patient records answers too (zero chunks, a release proof of a zero
+    // total, below any threshold): otherwise a researcher waits for it until the deadline.
     const snapshot = await this.options.committer.current();
-    if (snapshot.records.length === 0) return skip('this node holds no patient records');
     const partial = await cohorts.answerProgress(query.queryId, memberId);
     // The contract never restarts a partial answer, so it can only be completed over its epoch.
     if (partial && partial.epoch !== snapshot.epoch) {

@@ -1,7 +1,12 @@
 import type { RuleTable } from '../rules.js';
 
-/** Patient, Practitioner(Role), Organization, Location, Device (HL7 xver *4to5.fml). */
+/** Patient, Practitioner(Role), Organization, Location, Device, Group (HL7 xver *4to5.fml). */
 export const administrationRules: RuleTable = {
+  // Group4to5.fml: actual = true lists its members (enumerated), false describes them
+  // (definitional).
+  Group: {
+    elements: { actual: { to: 'membership', transform: (actual) => (actual ? 'enumerated' : 'definitional') } },
+  },
   Practitioner: {
     elements: { communication: { wrap: 'language' } },
   },

@@ -9,19 +9,21 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { auditQuery, type QueryResults } from '../../cohort/answer-audit.js';
 import { compileCriteria, criteriaHash, validateCriteria } from '../../cohort/criteria.js';
+import { describeProgress, hospitalProgress, type HospitalProgress } from '../../cohort/hospital-progress.js';
 import { trialScopeId } from '../../cohort/trial-scope.js';
 import { loadZkToolkit, releaseZkThreads } from '../../cohort/zk-toolkit.js';
 import { loadNodeKeys } from '../../keys/node-keys.js';
 import { CohortRejectedError } from '../../ledger/cohort-errors.js';
 import { openLedgerClient } from '../../ledger/factory.js';
-import { MemberRole, type CohortPort, type Hex, type LedgerClient, type MemberPort } from '../../ledger/ports.js';
+import type { CohortPort, Hex, LedgerClient, MemberPort } from '../../ledger/ports.js';
 import { chainTarget, cohortsOf, type ChainTarget } from '../chain-target.js';
 
 const HELP = `usage: careledger cohort <query|show|register-trial> [options]
 
   cohort query --criteria FILE [--min-cell 10] [--deadline-minutes 60] [--wait] [--timeout 900]
-      posts a query (RESEARCHER member); with --wait, waits for every hospital's answer (or the
-      deadline) and prints the per-hospital results, each verified offline from the chain
+      posts a query (RESEARCHER member); with --wait, shows each active hospital's progress on
+      stderr (answered, proving, not answered yet) until every one answered (or the timeout or
+      the deadline), then prints the per-hospital results, each verified offline from the chain
   cohort show --query ID
       prints a query's results, verified offline from the chain
   cohort register-trial --trial ID --criteria FILE
@@ -95,11 +97,7 @@ export async function run(argv: string[]): Promise<number> {
       if (values.json) print(true, { queryId: query.queryId.toString(), criteriaHash: hash.toString(), minCellSize, deadline, txHash: query.txHash }, '');
       return 0;
     }
-    const expected = await hospitalCount(context);
-    const until = Math.min(Date.now() + Number(values.timeout) * 1000, deadline * 1000);
-    while (Date.now() < until && (await cohorts.answersTo(query.queryId)).length < expected) {
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    await followProgress(context, query.queryId, minCellSize, Math.min(Date.now() + Number(values.timeout) * 1000, deadline * 1000));
     return await report(context, query.queryId, values.json);
   } catch (error) {
     if (error instanceof CohortRejectedError) {
@@ -121,6 +119,8 @@ async function report(context: Context, queryId: bigint, json: boolean): Promise
   }
   const names = await orgIds(context, results);
   const allVerified = results.answers.every((a) => a.verifiedOffChain);
+  // Hospitals that have not answered are part of the result: a missing hospital is not a zero.
+  const pending = (await hospitalProgress(context.cohorts, membersOf(context), queryId)).filter((p) => p.state !== 'answered');
   if (json) {
     print(true, {
       queryId: queryId.toString(),
@@ -128,6 +128,7 @@ async function report(context: Context, queryId: bigint, json: boolean): Promise
       minCellSize: results.query.minCellSize,
       deadline: results.query.deadline,
       answers: results.answers.map((a) => ({ ...a, orgId: names.get(a.member) ?? null })),
+      pending,
     }, '');
   } else {
     console.log(`query ${queryId}: ${results.answers.length} answer(s), minimum cell size ${results.query.minCellSize}`);
@@ -136,6 +137,7 @@ async function report(context: Context, queryId: bigint, json: boolean): Promise
       const offline = a.verifiedOffChain ? 'verified off chain' : `NOT verified off chain: ${a.reason}`;
       console.log(`  ${(names.get(a.member) ?? a.member).padEnd(24)} ${count.padEnd(28)} epoch ${a.epoch}  verified on chain, ${offline}  tx ${a.txHash}`);
     }
+    for (const p of pending) console.log(`  ${p.orgId.padEnd(24)} ${describeProgress(p, results.query.minCellSize)}`);
   }
   return allVerified ? 0 : 1;
 }
@@ -150,10 +152,35 @@ async function orgIds(context: Context, results: QueryResults): Promise<Map<Hex,
   return names;
 }
 
-/** Active HOSPITAL members: the answers a query waits for. */
-async function hospitalCount(context: Context): Promise<number> {
-  const members = await membersOf(context).listMembers();
-  return members.filter((member) => member.active && (member.roles & MemberRole.HOSPITAL) !== 0).length;
+/**
+ * Polls every active hospital's progress on the query until each one answered or `until` (ms),
+ * printing a line on stderr whenever a hospital's state changes (stdout stays the result).
+ */
+async function followProgress(context: Context, queryId: bigint, minCellSize: number, until: number): Promise<void> {
+  const shown = new Map<Hex, string>();
+  for (;;) {
+    const progress = await hospitalProgress(context.cohorts, membersOf(context), queryId);
+    for (const hospital of progress) {
+      const line = describeProgress(hospital, minCellSize);
+      if (shown.get(hospital.member) === line) continue;
+      shown.set(hospital.member, line);
+      console.error(`  ${hospital.orgId.padEnd(24)} ${line}`);
+    }
+    const waiting = progress.filter((p) => p.state !== 'answered');
+    if (waiting.length === 0) {
+      console.error(`every hospital answered (${progress.length})`);
+      return;
+    }
+    if (Date.now() >= until) {
+      console.error(`stopped waiting: ${waiting.length} of ${progress.length} hospitals have not answered (${waiting.map(describeWaiting).join(', ')})`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function describeWaiting(progress: HospitalProgress): string {
+  return progress.state === 'proving' ? `${progress.orgId}: ${progress.chunksPosted} of ${progress.chunks} chunks` : progress.orgId;
 }
 
 function membersOf(context: Context): MemberPort {
