@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { BearerResult, SystemPrincipal } from './bearer-credential.js';
 import { BearerAuthError } from './fhir-access.js';
+import type { OidcTokenVerifier } from './oidc-token-verifier.js';
 import { createSmartAuthService, type SmartAuthOptions, type SmartAuthService } from './smart-auth-service.js';
 import { smartConfigurationRoutes } from './smart-configuration-routes.js';
 import { tokenRoute } from './token-route.js';
@@ -13,6 +14,8 @@ import { tokenRoute } from './token-route.js';
 export interface AuthPluginOptions extends SmartAuthOptions {
   /** FHIR base paths (e.g. `['/fhir', '/fhir/R4']`); each also serves the discovery document. */
   fhirBases?: string[];
+  /** Also accept tokens of the hospital's OpenID Connect provider (console sign-in, CONSOLE_OIDC_*). */
+  oidc?: OidcTokenVerifier;
 }
 
 export interface SmartAuth extends SmartAuthService {
@@ -48,6 +51,16 @@ async function auth(fastify: FastifyInstance, options: AuthPluginOptions): Promi
   };
 
   fastify.decorate('smartAuth', smartAuth);
+  const oidc = options.oidc;
+  if (oidc) {
+    // A provider token needs its keys, maybe fetched over the network, so it is checked here,
+    // before any route, and remembered; `request.principal` stays synchronous. Other JWTs
+    // (consortium members' ES256K tokens) and the node's own tokens go the usual way.
+    fastify.addHook('onRequest', async (request) => {
+      const token = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (token && oidc.claimsIssuer(token)) resolved.set(request, await oidc.verify(token));
+    });
+  }
   fastify.decorateRequest('principal', {
     getter(this: FastifyRequest): SystemPrincipal | null {
       return smartAuth.authenticate(this).principal;

@@ -3,7 +3,9 @@
 
 import fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { authPlugin } from '../auth/auth-plugin.js';
+import { TOKEN_PATH } from '../auth/smart-auth-service.js';
 import { requireFhirAccess } from '../auth/fhir-access.js';
+import type { OidcTokenVerifier } from '../auth/oidc-token-verifier.js';
 import { requestLimits, type RequestLimits } from '../config.js';
 import { openAuthStores } from '../store/auth-stores.js';
 import type { Db } from '../store/database.js';
@@ -12,6 +14,7 @@ import type { FhirRoutesOptions } from '../fhir/options.js';
 import { fhirRoutes } from '../fhir/plugin.js';
 import { FHIR_BASE, FHIR_R4_BASE } from './fhir-bases.js';
 import { healthRoutes, type HealthRoutesOptions } from './health-routes.js';
+import { refusalReason } from './metrics.js';
 import { redactedLogging } from './log-redaction.js';
 import { requestGuardsPlugin } from './request-guards.js';
 
@@ -26,6 +29,8 @@ export interface AppOptions {
   health: HealthRoutesOptions;
   /** Wraps the SMART check of the FHIR routes, e.g. to admit consortium members' JWTs (gateway/consent). */
   authorize?: (system: Authorize) => Authorize;
+  /** Accept the hospital OpenID Connect provider's tokens too (console sign-in). */
+  oidc?: OidcTokenVerifier;
   /** More plugins under /fhir (Bulk export, Subscriptions, consent...), registered after the core routes. */
   extensions?: Array<(app: FastifyInstance) => Promise<void>>;
 }
@@ -46,8 +51,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       connectionsCheckingInterval: 1000,
     },
   });
-  await app.register(authPlugin, { stores: openAuthStores(options.db), publicBaseUrl: options.publicUrl, fhirBases: [FHIR_BASE, FHIR_R4_BASE] });
+  await app.register(authPlugin, { stores: openAuthStores(options.db), publicBaseUrl: options.publicUrl, fhirBases: [FHIR_BASE, FHIR_R4_BASE], ...(options.oidc ? { oidc: options.oidc } : {}) });
   await app.register(requestGuardsPlugin, limits);
+  // One counter increment per refused request, for /metrics and the console's Operations view.
+  app.addHook('onResponse', async (_request, reply) => {
+    if (reply.statusCode >= 400) options.health.metrics.refused.inc({ reason: refusalReason(reply.statusCode) });
+  });
 
   // $receipt and $verify-anchor only read; an operation that changes data checks its own scope.
   const systemAuthorize: Authorize = (request, type, interaction) => {
@@ -57,6 +66,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...options.fhir,
     authorize: options.authorize ? options.authorize(systemAuthorize) : systemAuthorize,
     baseUrl: `${options.publicUrl}${FHIR_BASE}`,
+    // Advertised in each base's CapabilityStatement (rest.security): clients such as the Bulk Data
+    // client find the token endpoint there, not only at /.well-known/smart-configuration.
+    smart: options.fhir.smart ?? { token: `${options.publicUrl}${TOKEN_PATH}` },
     bodyLimit: options.bodyLimitBytes,
     search: { ...options.fhir.search, maxCount: limits.searchMaxCount, maxParameters: limits.searchMaxParameters },
     limits: { maxJsonDepth: limits.maxJsonDepth, bundleMaxEntries: limits.bundleMaxEntries, batchMaxResources: limits.batchMaxResources },

@@ -34,6 +34,14 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  /** Requests answered with an error status, by reason (refusalReason): the console's refusal counts. */
+  readonly refused = new Counter({
+    name: 'careledger_requests_refused_total',
+    help: 'Requests answered with a 4xx or 5xx status, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(sources: MetricSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'careledger_' });
     new Gauge({
@@ -68,4 +76,26 @@ export class NodeMetrics {
     this.leavesAnchored.inc(batch.leafCount);
     this.anchorSeconds.observe((batch.anchoredAt - batch.closedAt) / 1000);
   }
+}
+
+/** Refusal reasons by HTTP status: few and stable, so the counter's label set stays small. */
+const REFUSAL_REASONS: Record<number, string> = {
+  400: 'bad request',
+  401: 'no valid token',
+  403: 'not allowed (scope or consent)',
+  404: 'not found',
+  405: 'method not allowed',
+  406: 'format not acceptable',
+  409: 'conflict',
+  410: 'gone (deleted or erased)',
+  412: 'precondition failed',
+  413: 'too large',
+  415: 'unsupported media type',
+  422: 'invalid resource',
+  429: 'rate limited',
+  503: 'unavailable (chain or capability)',
+};
+
+export function refusalReason(statusCode: number): string {
+  return REFUSAL_REASONS[statusCode] ?? (statusCode >= 500 ? 'server error' : `other ${statusCode}`);
 }
