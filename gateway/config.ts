@@ -10,6 +10,10 @@ import type { JWK } from 'jose';
 import { configuredBackend, type ProverBackend } from './cohort/prover-backend.js';
 import { LedgerKindError, parseLedgerKind } from './ledger/ledger-kind.js';
 import type { LedgerKind } from './ledger/ports.js';
+import { memberUrlsFrom } from './telehealth/member-urls.js';
+import { retentionPolicyFrom, type RetentionPolicy } from './telehealth/retention-policy.js';
+import type { TurnSettings } from './telehealth/turn-credentials.js';
+import type { RelayLimits } from './telehealth/signaling-relay.js';
 
 export interface ExternalChainConfig {
   rpcUrl: string;
@@ -44,9 +48,52 @@ export interface NodeConfig {
   /** Cohort and eligibility proofs: the native prover when it builds (auto), or one named. */
   zkProver: ProverBackend | 'auto';
   logLevel: string;
+  /** Human-readable log lines (pino-pretty) instead of JSON: `careledger start` sets it when stdout is a terminal. */
+  prettyLogs?: boolean;
   secrets: { masterKeyHex?: string; memberPrivateKey?: string; keystorePassword?: string };
   /** EHR integration; each adapter is off (null / empty) unless configured. Bulk $export is always on. */
   adapters: AdaptersConfig;
+  /** Telehealth records: retention per channel (TELEHEALTH_RETENTION_*) and other members' node URLs (TELEHEALTH_MEMBER_URLS). */
+  telehealthRecords: TelehealthRecordsConfig;
+  /** TURN servers handed out with consult join tokens (TELEHEALTH_TURN_URLS, _SECRET, _TTL_SECONDS, _RELAY_ONLY). */
+  telehealthTurn: TurnSettings;
+  /** The consult relay: join-token lifetime, signaling limits, the paging webhook (TELEHEALTH_JOIN_TOKEN_TTL_SECONDS, TELEHEALTH_RELAY_*, TELEHEALTH_ESCALATION_WEBHOOK_*). */
+  telehealthRelay: TelehealthRelayConfig;
+  /** The web console at /console (CONSOLE_EXPLORER_TX_URL, CONSOLE_CHAIN_RPC_URL); defaults when absent. */
+  console?: ConsoleSettings;
+}
+
+export interface ConsoleSettings {
+  /** A block explorer's transaction page with `{tx}` where the hash goes; null: hashes are shown, not linked. */
+  explorerTxUrl: string | null;
+  /** The chain RPC a browser reaches for in-browser verification; null: the node's own chain URL. */
+  browserRpcUrl: string | null;
+  /** Sign-in through the hospital's OpenID Connect provider (CONSOLE_OIDC_*); null: not offered. */
+  oidc: ConsoleOidcSettings | null;
+}
+
+export interface ConsoleOidcSettings {
+  /** CONSOLE_OIDC_ISSUER: the provider's issuer, exactly as its tokens name it in `iss`. */
+  issuer: string;
+  /** CONSOLE_OIDC_CLIENT_ID: the console's public client at the provider; tokens carry it in `aud`. */
+  clientId: string;
+  /** CONSOLE_OIDC_SCOPES: what the console asks the provider for. Default `openid profile`. */
+  scopes: string;
+  /** CONSOLE_OIDC_ROLE_CLAIM: where the roles are in the token (dotted path). Default `groups`. */
+  roleClaim: string;
+}
+
+export interface TelehealthRelayConfig {
+  joinTokenTtlSeconds: number;
+  limits: RelayLimits;
+  /** Where escalations are POSTed for the hospital's paging system; null: no webhook. */
+  escalationWebhook: { url: string; secret: string } | null;
+}
+
+export interface TelehealthRecordsConfig {
+  retention: RetentionPolicy;
+  /** Base URL of each member's node by member id, for deliveries between members (visit notes). */
+  memberUrls: Record<string, string>;
 }
 
 export type FhirVersion = 'R4' | 'R5';
@@ -209,7 +256,96 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): NodeCon
       keystorePassword: env.CARELEDGER_KEYSTORE_PASSWORD,
     },
     adapters: adaptersConfig(env, orgId, cwd),
+    telehealthRecords: telehealthRecordsConfig(env, cwd),
+    telehealthTurn: telehealthTurnConfig(env),
+    telehealthRelay: telehealthRelayConfig(env),
+    console: consoleSettings(env),
   };
+}
+
+function consoleSettings(env: Env): ConsoleSettings {
+  const explorer = env.CONSOLE_EXPLORER_TX_URL || null;
+  if (explorer !== null && (!/^https?:\/\//.test(explorer) || !explorer.includes('{tx}'))) {
+    throw new ConfigError(`CONSOLE_EXPLORER_TX_URL must be an http(s) URL with {tx} where the transaction hash goes, e.g. https://explorer.example/tx/{tx}; got ${explorer}`);
+  }
+  const rpc = env.CONSOLE_CHAIN_RPC_URL || null;
+  if (rpc !== null && !/^https?:\/\//.test(rpc)) throw new ConfigError(`CONSOLE_CHAIN_RPC_URL must be an http(s) URL a browser can reach; got ${rpc}`);
+  return { explorerTxUrl: explorer, browserRpcUrl: rpc, oidc: consoleOidcSettings(env) };
+}
+
+function consoleOidcSettings(env: Env): ConsoleOidcSettings | null {
+  const issuer = env.CONSOLE_OIDC_ISSUER || null;
+  const clientId = env.CONSOLE_OIDC_CLIENT_ID || null;
+  if (!issuer && !clientId) return null;
+  if (!issuer || !clientId) throw new ConfigError('CONSOLE_OIDC_ISSUER and CONSOLE_OIDC_CLIENT_ID go together: set both for console sign-in through the hospital provider, or neither');
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError(`CONSOLE_OIDC_ISSUER must be the provider's issuer URL, e.g. https://login.hospital.example/realms/staff; got ${issuer}`);
+  }
+  // Plain http only on loopback: the keys that decide who signs in must not cross a network in clear.
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError(`CONSOLE_OIDC_ISSUER must be an https URL (http only on loopback); got ${issuer}`);
+  }
+  const scopes = (env.CONSOLE_OIDC_SCOPES || 'openid profile').trim();
+  if (!scopes.split(/\s+/).includes('openid')) throw new ConfigError(`CONSOLE_OIDC_SCOPES must include openid (the console signs in with an ID token); got "${scopes}"`);
+  const roleClaim = env.CONSOLE_OIDC_ROLE_CLAIM || 'groups';
+  if (!/^[A-Za-z0-9_:\-/]+(\.[A-Za-z0-9_:\-/]+)*$/.test(roleClaim)) throw new ConfigError(`CONSOLE_OIDC_ROLE_CLAIM must be a claim name or a dotted path like realm_access.roles; got "${roleClaim}"`);
+  return { issuer, clientId, scopes, roleClaim };
+}
+
+/** The consult relay's settings; defaults are signaling-relay.ts's DEFAULT_RELAY_LIMITS and a 5-minute join token. */
+function telehealthRelayConfig(env: Env): TelehealthRelayConfig {
+  const webhookUrl = env.TELEHEALTH_ESCALATION_WEBHOOK_URL;
+  const webhookSecret = env.TELEHEALTH_ESCALATION_WEBHOOK_SECRET ?? '';
+  if (webhookUrl && webhookSecret.length < 16) {
+    throw new ConfigError('TELEHEALTH_ESCALATION_WEBHOOK_SECRET (at least 16 characters, shared with the paging system) must be set with TELEHEALTH_ESCALATION_WEBHOOK_URL');
+  }
+  const heartbeatIntervalMs = integer(env, 'TELEHEALTH_RELAY_HEARTBEAT_INTERVAL_MS', 10_000, 1000, 300_000);
+  const heartbeatTimeoutMs = integer(env, 'TELEHEALTH_RELAY_HEARTBEAT_TIMEOUT_MS', 30_000, 2000, 600_000);
+  if (heartbeatTimeoutMs <= heartbeatIntervalMs) {
+    throw new ConfigError('TELEHEALTH_RELAY_HEARTBEAT_TIMEOUT_MS must exceed TELEHEALTH_RELAY_HEARTBEAT_INTERVAL_MS, or every participant is dropped between two heartbeats');
+  }
+  return {
+    // A join token is single use and re-checked at the door; 10 minutes is the most the issue allows.
+    joinTokenTtlSeconds: integer(env, 'TELEHEALTH_JOIN_TOKEN_TTL_SECONDS', 300, 10, 600),
+    limits: {
+      maxMessageBytes: integer(env, 'TELEHEALTH_RELAY_MAX_MESSAGE_BYTES', 64 * 1024, 4096, 1024 * 1024),
+      burst: integer(env, 'TELEHEALTH_RELAY_BURST', 50, 5, 10_000),
+      messagesPerSecond: integer(env, 'TELEHEALTH_RELAY_MESSAGES_PER_SECOND', 25, 1, 10_000),
+      heartbeatIntervalMs,
+      heartbeatTimeoutMs,
+      admissionTimeoutMs: integer(env, 'TELEHEALTH_RELAY_ADMISSION_TIMEOUT_MS', 10_000, 500, 120_000),
+      maxBufferedBytes: integer(env, 'TELEHEALTH_RELAY_MAX_BUFFERED_BYTES', 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+    },
+    escalationWebhook: webhookUrl ? { url: httpUrl(env, 'TELEHEALTH_ESCALATION_WEBHOOK_URL'), secret: webhookSecret } : null,
+  };
+}
+
+/** TURN for consults (coturn REST-API credentials): off (peer-to-peer only) unless TELEHEALTH_TURN_URLS is set. */
+function telehealthTurnConfig(env: Env): TurnSettings {
+  const urls = list(env.TELEHEALTH_TURN_URLS ?? '');
+  for (const url of urls) {
+    if (!/^(turns?|stun):[^\s]+$/.test(url)) throw new ConfigError(`TELEHEALTH_TURN_URLS: each URL is turn:, turns: or stun:, got "${url}"`);
+  }
+  const secret = env.TELEHEALTH_TURN_SECRET ?? '';
+  if (urls.length > 0 && secret.length < 16) {
+    throw new ConfigError("TELEHEALTH_TURN_SECRET must be the TURN server's static-auth-secret (at least 16 characters) when TELEHEALTH_TURN_URLS is set");
+  }
+  const relayOnly = env.TELEHEALTH_TURN_RELAY_ONLY ?? 'false';
+  if (relayOnly !== 'true' && relayOnly !== 'false') throw new ConfigError(`TELEHEALTH_TURN_RELAY_ONLY must be true or false, got "${relayOnly}"`);
+  if (relayOnly === 'true' && urls.length === 0) throw new ConfigError('TELEHEALTH_TURN_RELAY_ONLY=true needs TELEHEALTH_TURN_URLS: relay-only media needs a TURN server');
+  return { urls, secret, ttlSeconds: integer(env, 'TELEHEALTH_TURN_TTL_SECONDS', 3600, 60, 86_400), relayOnly: relayOnly === 'true' };
+}
+
+function telehealthRecordsConfig(env: Env, cwd: string): TelehealthRecordsConfig {
+  try {
+    return { retention: retentionPolicyFrom(env, cwd), memberUrls: memberUrlsFrom(env.TELEHEALTH_MEMBER_URLS) };
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 export function requestLimits(env: Env): RequestLimits {

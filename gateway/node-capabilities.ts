@@ -7,9 +7,12 @@ import { prepareAdapters } from './adapters/node-adapters.js';
 import { ADAPTERS_HEALTH_SCHEMA } from './adapters/adapters-health-schema.js';
 import type { ReceiptService } from './anchoring/receipt-service.js';
 import type { CapabilityFactory, CreatedCapabilities } from './capability-set.js';
+import { createClaimsCapability } from './claims/claims-capability.js';
+import { fingerprintsOffReason, nodeFingerprintRegistrar } from './claims/node-fingerprints.js';
 import { startCohortCapability } from './cohort/cohort-capability.js';
 import type { NodeConfig } from './config.js';
 import { startConsentCapability } from './consent/consent-capability.js';
+import { createConsoleCapability } from './console/console-capability.js';
 import type { IntakePipeline } from './intake/pipeline.js';
 import type { NodeKeys } from './keys/node-keys.js';
 import type { ChainConnection } from './ledger/chain-connection.js';
@@ -17,9 +20,13 @@ import type { Hex } from './ledger/ports.js';
 import { FHIR_BASE } from './server/fhir-bases.js';
 import { openAdapterStores } from './store/adapter-stores.js';
 import { openConsentTables } from './store/consent-store.js';
+import { openTelehealthTables } from './store/telehealth-store.js';
 import type { Db } from './store/database.js';
 import { LiveResourceIndex } from './store/live-resource-index.js';
 import type { Vault } from './store/vault.js';
+import { ConsultsElsewhere } from './telehealth/consults-elsewhere.js';
+import { PatientConsults } from './telehealth/patient-consults.js';
+import { startTelehealthCapability } from './telehealth/telehealth-capability.js';
 
 /** What a node has when its capabilities are made: its stores are opened here, from `db`. */
 export interface NodeContext {
@@ -46,6 +53,15 @@ export const NODE_CAPABILITIES = {
       members: chain.members,
       self: { memberId: chain.memberId, orgId: config.orgId, signerKey: keys.memberWallet.privateKey },
       audiences: [config.publicUrl, `${config.publicUrl}${FHIR_BASE}`],
+      consults: new PatientConsults(
+        openTelehealthTables(db),
+        store,
+        new ConsultsElsewhere({
+          memberUrls: config.telehealthRecords.memberUrls,
+          self: { memberId: chain.memberId, signerKey: keys.memberWallet.privateKey },
+          members: chain.members,
+        }),
+      ),
     });
     return { ...consent, start: consent.useLogger, stop: consent.close };
   },
@@ -70,6 +86,44 @@ export const NODE_CAPABILITIES = {
     const adapters = prepareAdapters({ config, stores: openAdapterStores(db, keys.masterKey), store, receipts, masterKey: keys.masterKey, resourceTypes });
     return { ...adapters, healthSchema: ADAPTERS_HEALTH_SCHEMA, stop: adapters.close };
   },
+
+  /** Cross-institution telehealth consults, when the chain has a TelehealthRegistry (and the ConsentRegistry it reads). */
+  telehealth: async ({ config, db, keys, chain, vault, store }: NodeContext) => {
+    if (!chain.telehealth || !chain.consents) return null;
+    return startTelehealthCapability({
+      config: { publicUrl: config.publicUrl, telehealthRecords: config.telehealthRecords, turn: config.telehealthTurn, relay: config.telehealthRelay },
+      db,
+      masterKey: keys.masterKey,
+      vault,
+      store,
+      chain: {
+        memberId: chain.memberId,
+        chainId: chain.descriptor.chainId,
+        members: chain.members,
+        consents: chain.consents,
+        telehealth: chain.telehealth,
+        licences: chain.licences,
+      },
+      self: { orgId: config.orgId, signerKey: keys.memberWallet.privateKey },
+      version: '0.1.0',
+    });
+  },
+
+  /** Claim evidence for payers ($evidence) and, with a ClaimRegistry, claim-line fingerprints. */
+  claims: async ({ config, db, vault, chain, store, receipts }: NodeContext) =>
+    createClaimsCapability({
+      store,
+      members: chain.members,
+      jtis: openConsentTables(db, vault).memberJtis,
+      node: { memberId: chain.memberId, orgId: config.orgId },
+      baseUrl: `${config.publicUrl}${FHIR_BASE}`,
+      audiences: [config.publicUrl, `${config.publicUrl}${FHIR_BASE}`],
+      fingerprints: nodeFingerprintRegistrar({ dataDir: config.dataDir, chain, store, receipts }),
+      fingerprintsOff: fingerprintsOffReason({ dataDir: config.dataDir, chain }),
+    }),
+
+  /** The web console at /console: its page, sign-in and the Operations API (gateway/console). */
+  console: async ({ config, db, chain }: NodeContext) => createConsoleCapability({ config, db, chain }),
 } satisfies Record<string, CapabilityFactory<NodeContext>>;
 
 export type NodeCapabilities = CreatedCapabilities<typeof NODE_CAPABILITIES>;

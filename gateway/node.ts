@@ -29,6 +29,7 @@ import { SqliteBatchStore } from './store/batch-store.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { openDatabase, type Db } from './store/database.js';
 import { openNodeStore } from './store/node-store.js';
+import { createOidcTokenVerifier } from './auth/oidc-token-verifier.js';
 import { SqliteReceiptRecordStore } from './store/receipt-record-store.js';
 import { R4ValidationPool } from '../fhir-adapters/validation/r4-validation-pool.js';
 
@@ -97,8 +98,12 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
     limits: config.limits,
-    logger: { level: config.logLevel },
+    logger: {
+      level: config.logLevel,
+      ...(config.prettyLogs ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
+    },
     authorize: (system) => capabilities.authorize(system),
+    ...(config.console?.oidc ? { oidc: createOidcTokenVerifier(config.console.oidc) } : {}),
     extensions: capabilities.routes(),
     fhir: {
       service: store,
@@ -108,6 +113,8 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
       // Pinned to the registries this node is configured for, never to the receipt's.
       verifyAnchor: configuredVerifier(chain.descriptor, chain.lookupAnchor, chain.verifier),
       software: { name: 'careledger', version: NODE_VERSION },
+      // The adapters capability serves Bulk Data export under the R5 base (adapters/node-adapters.ts).
+      bulkExport: true,
     },
     health: {
       anchoring: () => anchorer!.health(),

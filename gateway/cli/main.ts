@@ -6,6 +6,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   import: { summary: 'import NDJSON files or folders into a node', load: () => import('./commands/import.js') },
   sync: { summary: 'pull from an EHR (Bulk Data export, or one REST round) into the stopped node of $DATA_DIR', load: () => import('./commands/sync.js') },
   verify: { summary: 'verify a resource against its receipt and the chain', load: () => import('./commands/verify.js') },
+  claim: { summary: "write a claim's evidence Bundle to a file (a payer from a hospital node, or a hospital offline)", load: () => import('./commands/claim-evidence.js') },
+  'verify-claim': { summary: "verify a claim's evidence bundle against the pinned chain: receipts, dates, licences, coverage, duplicates", load: () => import('./commands/verify-claim.js') },
+  'claims-key': { summary: "create, install or show the consortium's claims key (claim-line fingerprints)", load: () => import('./commands/claims-key.js') },
   trust: { summary: "export the consortium trust file (chain, registries) or show a trust file's fingerprint", load: () => import('./commands/trust.js') },
   consortium: { summary: 'run a local consortium: one chain, N hospital nodes', load: () => import('./commands/consortium.js') },
   token: { summary: 'print a fresh bearer token for the dev client of $DATA_DIR', load: () => import('./commands/token.js') },
@@ -14,6 +17,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   'prove-eligibility': { summary: "prove a patient meets a trial's criteria, revealing nothing else", load: () => import('./commands/prove-eligibility.js') },
   'verify-eligibility': { summary: 'verify an eligibility proof; --accept spends it on chain', load: () => import('./commands/verify-eligibility.js') },
   ceremony: { summary: 'run the multi-party trusted setup (phase 2) of the cohort circuits', load: () => import('./commands/ceremony.js') },
+  licence: { summary: "issue, list, revoke or verify practitioners' licence credentials (LICENSING member)", load: () => import('./commands/licence.js') },
+  telehealth: { summary: 'run a cross-institution consult by hand: book, check in, admit, invite, escalate, complete...', load: () => import('./commands/telehealth.js') },
 };
 
 function usage(): string {

@@ -9,11 +9,29 @@
 //              steady speed (JIT and heap warm-up), which is not what a running hospital node sees.
 //   baseline   the same chain, each resource anchored in its own transaction, 64 in flight.
 //   hl7        ADT/ORU over MLLP into a real store, ACK after commit.
+//   search     store intake with the R5 search index against the index before #15, and search
+//              latency (name + birthdate, chained patient.identifier, code + value-quantity).
 //   rest sync  incremental pull from a Medplum FHIR server into a real store.
 //   zk         Groth16 proving and verification of the committed cohort circuits.
 //   consent    the consent decision on a read, a member read over HTTP vs a staff read, and
 //              how long a revocation takes to reach every node.
+//   telehealth chain  gas and transactions per completed consult through TelehealthRegistry,
+//              against every state change and join as its own transaction; gas per call.
+//   telehealth messages  a chat message and a photo posted (sealed under their own keys, hash-only
+//              Communication) against the text inside a Communication; the retention purge's rate.
+//   telehealth workflow  p50/p95 of a consult step and of a join token issue at the host (live
+//              chain-read checks), against the same check-in waiting for its block.
+//   telehealth relay  the signaling relay (own process) under 500 consults / 1,000 sockets at
+//              2,000 msg/s: latency, RSS, CPU, join latency, against a bare ws forwarder.
+//   claims evidence  GET Claim/{id}/$evidence as the payer (claims citing 10 resources), p50/p95,
+//              against fetching the same resources and their $receipt one request at a time.
+//   verify-claim  a payer's claim verification (claims citing 10 resources, warm chain cache),
+//              claims per second on one core, against `careledger verify` once per cited resource.
 //   crypto     canonicalization + hashing per resource; a 4,096-leaf tree with all its proofs.
+//   console    first load to interactive of the web console in Chromium (sign-in page, Operations
+//              view signed in), against loading /fhir/metadata in the same browser; gzip bundle size.
+//   console claims  a claim (11 resources) verified in the Claims view, in the browser against the
+//              chain, cold context each round, against the CLI's verify-claim steps in Node.
 
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -22,9 +40,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { benchHl7 } from './hl7.bench.js';
+import { benchSearch } from './search.bench.js';
 import { benchRestSync } from './rest-sync.bench.js';
 import { benchConsent } from './consent.bench.js';
 import { benchZk } from './zk.bench.js';
+import { benchClaimsEvidence } from './claims-evidence.bench.js';
+import { benchVerifyClaim } from './verify-claim.bench.js';
+import { benchConsole } from './console.bench.js';
+import { benchConsoleClaims } from './console-claims.bench.js';
+import { benchOidcBearer } from './oidc-bearer.bench.js';
+import { benchTelehealthChain } from './telehealth-chain.bench.js';
+import { benchTelehealthMessages } from './telehealth-messages.bench.js';
+import { benchTelehealthRelay } from './telehealth-relay.bench.js';
+import { benchTelehealthWorkflow } from './telehealth-workflow.bench.js';
 import { generateHl7Messages } from '../support/synthetic-hl7.js';
 import { convertR4toR5 } from '../../fhir-adapters/conversion/index.js';
 import { validateR5 } from '../../fhir-adapters/validation/index.js';
@@ -235,6 +263,21 @@ async function hl7(work: string): Promise<void> {
   });
 }
 
+async function search(): Promise<void> {
+  const result = await benchSearch();
+  summary.searchIntakePerSec = result.intakePerSec;
+  summary.searchIntakeChangePercent = result.changePercent;
+  rows.push({
+    figure: `search: store intake of ${result.resources} resources with the R5 search index (${result.indexRowsPerResource} rows per resource)`,
+    value: `${result.intakePerSec}/s`,
+    baseline: `${result.baselinePerSec}/s`,
+    note: `${result.changePercent}%; baseline: the index before #15 (identifiers, references), median of ${result.rounds} alternating rounds`,
+  });
+  for (const query of result.searches) {
+    rows.push({ figure: `search: ${query.name} over that store, p50 / p95`, value: `${query.p50Ms} / ${query.p95Ms} ms`, note: `${query.matches} matches` });
+  }
+}
+
 async function restSync(): Promise<void> {
   const result = await benchRestSync({ resources: 2000, pageSize: 200 });
   summary.restSyncResourcesPerSec = Math.round(result.resourcesPerSecond);
@@ -252,6 +295,130 @@ async function consent(): Promise<void> {
     baseline: `${result.staffReadP95Ms} ms staff read`,
   });
   rows.push({ figure: 'consent: revocation visible on every node', value: `${result.revocationVisibleMs} ms`, note: 'target < one block + 2 s' });
+}
+
+async function telehealthRelay(): Promise<void> {
+  const { sessions, rate, seconds, rounds, relay, baseline, worstRoundP99Ms } = await benchTelehealthRelay();
+  Object.assign(summary, {
+    telehealthRelayP99Ms: relay.p99Ms,
+    telehealthRelayRssMb: relay.peakRssMb,
+    telehealthRelayLost: relay.lost,
+    telehealthRelayBaselineP99Ms: baseline.p99Ms,
+  });
+  const load = `${sessions} sessions, ${relay.sockets} sockets, ${relay.sentPerSecond} msg/s; median of ${rounds} rounds of ${seconds} s`;
+  rows.push({
+    figure: `telehealth relay: send to peer receipt, p50 / p99 / max (${load})`,
+    value: `${relay.p50Ms} / ${relay.p99Ms} / ${relay.maxMs} ms`,
+    baseline: `${baseline.p50Ms} / ${baseline.p99Ms} / ${baseline.maxMs} ms`,
+    note: `target p99 < 50 ms at ${rate} msg/s; worst round p99 ${worstRoundP99Ms.relay} ms (baseline ${worstRoundP99Ms.baseline} ms); ${relay.lost} lost (baseline ${baseline.lost}); baseline: bare ws forwarding, no checks`,
+  });
+  rows.push({
+    figure: 'telehealth relay: relay process RSS now / peak, CPU of one core',
+    value: `${relay.rssMb} / ${relay.peakRssMb} MB, ${relay.cpuPercent}%`,
+    baseline: `${baseline.rssMb} / ${baseline.peakRssMb} MB, ${baseline.cpuPercent}%`,
+    note: 'target RSS < 400 MB',
+  });
+  rows.push({
+    figure: 'telehealth relay: join, socket open to welcome, p50 / p95 (token redeemed in SQLite, gate asked)',
+    value: `${relay.joinP50Ms} / ${relay.joinP95Ms} ms`,
+    baseline: `${baseline.joinP50Ms} / ${baseline.joinP95Ms} ms`,
+    note: 'one join at a time; baseline: bare ws handshake',
+  });
+}
+
+async function claimsEvidence(): Promise<void> {
+  const result = await benchClaimsEvidence();
+  summary.claimEvidenceP95Ms = result.evidenceP95Ms;
+  summary.claimEvidenceBaselineP95Ms = result.baselineP95Ms;
+  rows.push({
+    figure: `claims: evidence Bundle at the node, p50 / p95 (${result.resourcesPerClaim} resources + receipts, member JWT, AuditEvent; ${result.fetches} fetches)`,
+    value: `${result.evidenceP50Ms} / ${result.evidenceP95Ms} ms`,
+    baseline: `${result.baselineP50Ms} / ${result.baselineP95Ms} ms`,
+    note: 'baseline: each resource and its $receipt fetched one request at a time',
+  });
+}
+
+async function verifyClaim(): Promise<void> {
+  const result = await benchVerifyClaim();
+  summary.verifyClaimPerCpuSecond = result.claimsPerCpuSecond;
+  summary.verifyClaimPerSecond = result.claimsPerSecond;
+  summary.verifyClaimBaselinePerSecond = result.baselineClaimsPerSecond;
+  rows.push({
+    figure: `verify-claim: claims/s on one core, warm chain cache (${result.resourcesPerClaim} cited resources, ${result.claims} claims, all ${result.verdict})`,
+    value: `${result.claimsPerCpuSecond} per CPU s (${result.claimsPerSecond} wall)`,
+    baseline: `${result.baselineClaimsPerSecond} wall`,
+    note: `target >= 500; baseline: careledger verify once per cited resource, cold, in this process (${result.baselineSample} claims)`,
+  });
+}
+
+async function telehealthChain(): Promise<void> {
+  const result = await benchTelehealthChain();
+  Object.assign(summary, {
+    telehealthTxPerConsult: result.registryTxPerConsult,
+    telehealthGasPerConsult: result.registryGasPerConsult,
+    telehealthBaselineTxPerConsult: result.baselineTxPerConsult,
+    telehealthBaselineGasPerConsult: result.baselineGasPerConsult,
+  });
+  const ratio = (baseline: number, value: number) => `${(baseline / value).toFixed(1)}x fewer than the baseline`;
+  rows.push({
+    figure: `telehealth chain: transactions per completed consult (open, 2 invites, escalation, close; ${result.consults} consults)`,
+    value: String(result.registryTxPerConsult),
+    baseline: String(result.baselineTxPerConsult),
+    note: `${ratio(result.baselineTxPerConsult, result.registryTxPerConsult)}; baseline: every state change and join its own transaction`,
+  });
+  rows.push({
+    figure: 'telehealth chain: gas per completed consult',
+    value: String(result.registryGasPerConsult),
+    baseline: String(result.baselineGasPerConsult),
+    note: ratio(result.baselineGasPerConsult, result.registryGasPerConsult),
+  });
+  rows.push({
+    figure: 'telehealth chain: gas per call',
+    value: Object.entries(result.gasByFunction).map(([name, gas]) => `${name} ${gas}`).join(', '),
+  });
+  rows.push({
+    figure: 'telehealth chain: baseline wait per state change, p50 / p95 (send to receipt)',
+    value: `${result.baselineChangeP50Ms} / ${result.baselineChangeP95Ms} ms`,
+    note: 'on anvil, which mines at once; a QBFT chain adds its block period to each; the registry design waits for none',
+  });
+}
+
+async function telehealthWorkflow(): Promise<void> {
+  const result = await benchTelehealthWorkflow();
+  Object.assign(summary, {
+    telehealthStateChangeP95Ms: result.stateChangeP95Ms,
+    telehealthStateChangeBaselineP95Ms: result.baselineP95Ms,
+    telehealthJoinP95Ms: result.joinP95Ms,
+  });
+  rows.push({
+    figure: `telehealth workflow: consult step at the host, p50 / p95 (${result.stateChanges} steps over ${result.sessions} consults; FHIR record + AuditEvent committed, chain write queued)`,
+    value: `${result.stateChangeP50Ms} / ${result.stateChangeP95Ms} ms`,
+    baseline: `${result.baselineP50Ms} / ${result.baselineP95Ms} ms`,
+    note: 'target p95 < 50 ms; baseline: the same check-in until its opening is in a block (anvil; QBFT adds its block period)',
+  });
+  rows.push({
+    figure: `telehealth workflow: join token issue, p50 / p95 (${result.joins} specialist joins: member JWT, live gate, licence read on chain, holder proof, AuditEvent)`,
+    value: `${result.joinP50Ms} / ${result.joinP95Ms} ms`,
+    baseline: `${result.bareTokenP50Ms} / ${result.bareTokenP95Ms} ms`,
+    note: 'target p95 < 100 ms; baseline: signing the token alone, no checks',
+  });
+}
+
+async function telehealthMessages(): Promise<void> {
+  const result = await benchTelehealthMessages();
+  Object.assign(summary, {
+    telehealthMessagePostP95Ms: result.messagePostP95Ms,
+    telehealthMessageBaselineP95Ms: result.baselineP95Ms,
+    telehealthPurgePerSecond: result.purgePerSecond,
+  });
+  rows.push({
+    figure: `telehealth messages: chat message posted, p50 / p95 (${result.messages}; gate, hash-only Communication, sealed under its own key)`,
+    value: `${result.messagePostP50Ms} / ${result.messagePostP95Ms} ms`,
+    baseline: `${result.baselineP50Ms} / ${result.baselineP95Ms} ms`,
+    note: 'baseline: the text inside a Communication through the same intake (one commit, but not shreddable alone)',
+  });
+  rows.push({ figure: 'telehealth messages: 200 KB photo posted, p95', value: `${result.photoPostP95Ms} ms` });
+  rows.push({ figure: `telehealth retention: expired messages crypto-shredded (${result.purged}, with deletion records)`, value: `${result.purgePerSecond}/s` });
 }
 
 async function zk(): Promise<void> {
@@ -272,6 +439,56 @@ async function zk(): Promise<void> {
     value: `${result.tenThousandPatientQuerySeconds} s`,
     baseline: `${result.snarkjsTenThousandPatientQuerySeconds} s`,
     note: `goal: < 300 s; ${result.queryChunkMs} ms a chunk; baseline: snarkjs, projected`,
+  });
+}
+
+async function oidcBearer(): Promise<void> {
+  const result = await benchOidcBearer();
+  Object.assign(summary, { oidcBearerRs256P50Us: result.rs256P50Us, oidcBearerOpaqueP50Us: result.opaqueP50Us });
+  rows.push({
+    figure: `console sign-in: request with a hospital OIDC ID token (RS256 / ES256), p50 / p95, fastify inject, ${result.requests} each`,
+    value: `${result.rs256P50Us} / ${result.rs256P95Us} µs; ${result.es256P50Us} / ${result.es256P95Us} µs`,
+    baseline: `${result.opaqueP50Us} / ${result.opaqueP95Us} µs`,
+    note: "baseline: the node's own opaque token, same route and scope check",
+  });
+}
+
+async function consoleLoad(): Promise<void> {
+  const result = await benchConsole();
+  Object.assign(summary, {
+    consoleSignInP50Ms: result.signInP50Ms,
+    consoleOperationsP50Ms: result.operationsP50Ms,
+    consoleMetadataBaselineP50Ms: result.metadataP50Ms,
+    consoleFirstLoadGzipKb: result.firstLoadGzipKb,
+    consoleTotalGzipKb: result.totalGzipKb,
+  });
+  rows.push({
+    figure: `console: first load to interactive, sign-in page, p50 / p95 (${result.loads} cold loads, loopback, Chromium)`,
+    value: `${result.signInP50Ms} / ${result.signInP95Ms} ms`,
+    baseline: `${result.metadataP50Ms} / ${result.metadataP95Ms} ms`,
+    note: 'target < 1 s; baseline: /fhir/metadata JSON in the same browser',
+  });
+  rows.push({
+    figure: 'console: first load to Operations figures shown, signed in, p50 / p95',
+    value: `${result.operationsP50Ms} / ${result.operationsP95Ms} ms`,
+    baseline: `${result.metadataP50Ms} / ${result.metadataP95Ms} ms`,
+    note: 'includes /health and /console/api/operations',
+  });
+  rows.push({
+    figure: 'console: bundle, gzip -9 (first load / with the in-browser verifier)',
+    value: `${result.firstLoadGzipKb} / ${result.totalGzipKb} KB`,
+    note: 'target < 250 KB',
+  });
+}
+
+async function consoleClaims(): Promise<void> {
+  const result = await benchConsoleClaims();
+  Object.assign(summary, { consoleClaimVerifyP50Ms: result.browserP50Ms, consoleClaimVerifyCliP50Ms: result.cliP50Ms });
+  rows.push({
+    figure: `console: claim (${result.resources} resources) verified in the browser, click to report, p50 / p95 (${result.rounds} cold contexts)`,
+    value: `${result.browserP50Ms} / ${result.browserP95Ms} ms`,
+    baseline: `${result.cliP50Ms} / ${result.cliP95Ms} ms`,
+    note: 'baseline: careledger verify-claim steps in Node, fresh chain cache, no process start',
   });
 }
 
@@ -307,9 +524,19 @@ async function main(): Promise<void> {
     await pipelineAndBaseline(work);
     await synthea(work);
     await hl7(work);
+    await search();
     await restSync();
     await consent();
+    await telehealthChain();
+    await telehealthWorkflow();
+    await telehealthMessages();
+    await telehealthRelay();
+    await claimsEvidence();
+    await verifyClaim();
     await zk();
+    await oidcBearer();
+    await consoleLoad();
+    await consoleClaims();
     crypto();
   } finally {
     rmSync(work, { recursive: true, force: true });

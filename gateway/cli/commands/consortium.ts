@@ -8,7 +8,8 @@ const HELP = `usage: careledger consortium [--hospitals 3] [--base-port 8081] [-
 
 Starts one embedded chain and N hospital nodes (hospital-1..N on base-port..), each a registered
 consortium member with its own data directory under DIR (default $DATA_DIR/consortium), plus a
-researcher member's key. Writes DIR/consortium.json; each node's dev.json is in its directory.`;
+researcher member's key, a licensing board's (LICENSING: practitioner licences) and a payer's
+(PAYER). Writes DIR/consortium.json; each node's dev.json is in its directory.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -35,6 +36,9 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`chain ${consortium.chainId} at ${consortium.rpcUrl}`);
   for (const hospital of consortium.hospitals) {
     console.log(`${hospital.orgId}  ${hospital.fhirBase}  member ${hospital.memberId}  dev.json in ${hospital.dataDir}`);
+  }
+  for (const member of [consortium.researcher, consortium.licensingBoard, consortium.payer]) {
+    console.log(`${member.orgId}  ${member.roles.join(',')}  member ${member.memberId}  key in ${member.dataDir} (no node; DATA_DIR for its commands)`);
   }
   console.log(`${join(dataDir, 'consortium.json')} describes the consortium; Ctrl-C stops it.`);
   await new Promise<void>((resolve) => {

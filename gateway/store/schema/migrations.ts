@@ -11,6 +11,10 @@ import { ADAPTERS_ADDED_COLUMNS, ADAPTERS_SCHEMA } from './adapters.js';
 import { AUTH_SCHEMA } from './auth.js';
 import { CONSENT_SCHEMA } from './consent.js';
 import { CORE_SCHEMA } from './core.js';
+import { SEARCH_SCHEMA } from './search.js';
+import { TELEHEALTH_MESSAGES_SCHEMA } from './telehealth-messages.js';
+import { TELEHEALTH_SCHEMA } from './telehealth.js';
+import { TELEHEALTH_RELAY_SCHEMA } from './telehealth-relay.js';
 
 interface Migration {
   /** DDL run as it stands. */
@@ -23,6 +27,14 @@ export const MIGRATIONS: readonly Migration[] = [
   { ddl: CORE_SCHEMA },
   // The areas' tables, which their modules used to create on first use.
   { ddl: [AUTH_SCHEMA, CONSENT_SCHEMA, ADAPTERS_SCHEMA].join('\n'), addedColumns: ADAPTERS_ADDED_COLUMNS },
+  // Telehealth: in-session messages and files, the visit-note outbox.
+  { ddl: TELEHEALTH_MESSAGES_SCHEMA },
+  // Telehealth: the consult workflow (sessions, slot holds, participants, event log, chain outbox).
+  { ddl: TELEHEALTH_SCHEMA },
+  // Telehealth: the redeemed join-token ids of the signaling relay.
+  { ddl: TELEHEALTH_RELAY_SCHEMA },
+  // Search: clinical date ranges and quantity values (search-index.ts).
+  { ddl: SEARCH_SCHEMA },
 ];
 
 export function migrate(db: Database.Database): void {
