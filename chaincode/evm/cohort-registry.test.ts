@@ -129,7 +129,9 @@ describe('CohortRegistry', () => {
     }
     registry = (await registryFactory.connect(deployer).deploy(consortiumAddress, ...verifiers, SCHEMA, FLOOR)) as unknown as Registry;
     await registry.waitForDeployment();
-  }, 120_000);
+    // Five Groth16 proofs made here: tens of seconds alone, several times that beside the rest of
+    // the suite on CI's two cores.
+  }, 300_000);
 
   describe('construction', () => {
     it('needs a consortium and three verifiers with code, and a floor of at least 1', async () => {

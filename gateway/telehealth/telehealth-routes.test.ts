@@ -252,15 +252,20 @@ describe('the telehealth API between a home hospital and a host', () => {
     }, 20_000);
     expect(closed.finalState).toBe(TelehealthFinalState.COMPLETED);
     expect(closed.eventLogRoot).toBe(await B.telehealth!.service.eventLogRoot(sessionId));
-    const view = await api(B, 'GET', `/telehealth/sessions/${sessionId}`, nodes.staff(B));
-    expect(view.body.chain.map((w: any) => [w.kind, w.status])).toEqual([
-      ['open', 'sent'],
-      ['invite', 'sent'],
-      ['invite', 'sent'],
-      ['withdraw', 'sent'],
-      ['escalate', 'sent'],
-      ['close', 'sent'],
-    ]);
+    // The outbox marks a write sent after its receipt arrives, which can be a moment after the
+    // chain already shows it.
+    const view = await eventually(async () => {
+      const answer = await api(B, 'GET', `/telehealth/sessions/${sessionId}`, nodes.staff(B));
+      expect(answer.body.chain.map((w: any) => [w.kind, w.status])).toEqual([
+        ['open', 'sent'],
+        ['invite', 'sent'],
+        ['invite', 'sent'],
+        ['withdraw', 'sent'],
+        ['escalate', 'sent'],
+        ['close', 'sent'],
+      ]);
+      return answer;
+    }, 10_000);
     const encounter = await api(B, 'GET', `/fhir/${view.body.encounter}`, nodes.staff(B));
     expect(encounter.body).toMatchObject({ status: 'completed', class: [{ coding: [{ code: 'VR' }] }] });
     const audits = await api(B, 'GET', `/fhir/AuditEvent?encounter=${view.body.encounter}&_count=100`, nodes.staff(B));

@@ -4,7 +4,6 @@
 // verifier, member history included). An R4 resource is accepted when its R5 form, the one the
 // node anchored, is what the receipt covers.
 import { OperationOutcomeError } from '@medplum/core';
-import { convertR4toR5 } from '../../../fhir-adapters/conversion/index.js';
 import { parseReceipt, type Receipt } from '../../receipts/format.js';
 import { provenanceMismatch, receiptJsonFromProvenance } from '../../receipts/provenance.js';
 import type { PinnedVerifier } from '../../receipts/trust-root.js';
@@ -75,7 +74,7 @@ async function receiptOf(index: EvidenceIndex, resource: FhirResource, verify: P
   try {
     result = await verify(resource, receipt);
     if (!result.valid && CONTENT_CHECKS.has(result.failedCheck)) {
-      const converted = r4FormOf(resource);
+      const converted = await r4FormOf(resource);
       if (converted) {
         const second = await verify(converted, receipt);
         if (second.valid) {
@@ -94,8 +93,13 @@ async function receiptOf(index: EvidenceIndex, resource: FhirResource, verify: P
   return { ...base, r5, convertedFromR4, anchored, warning: member?.warning ? (member.detail ?? 'the anchoring member changed since') : null };
 }
 
-/** The R5 form of an R4 resource, null when conversion does not apply or changes nothing. */
-function r4FormOf(resource: FhirResource): FhirResource | null {
+/**
+ * The R5 form of an R4 resource, null when conversion does not apply or changes nothing. The
+ * converter and its models are loaded only for an R4 bundle: in the console they are a chunk of
+ * their own (about 110 KB gzip) that an R5 bundle never fetches.
+ */
+async function r4FormOf(resource: FhirResource): Promise<FhirResource | null> {
+  const { convertR4toR5 } = await import('../../../fhir-adapters/conversion/index.js');
   try {
     const converted = convertR4toR5(resource).resource as FhirResource;
     return JSON.stringify(converted) === JSON.stringify(resource) ? null : converted;
