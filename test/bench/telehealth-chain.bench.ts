@@ -98,8 +98,11 @@ export async function benchTelehealthChain(options: { consults?: number } = {}):
     const specialists = memberIdOf(orgs[2]!);
     const gasOf = async (tx: LedgerTx) => Number((await provider.getTransactionReceipt(tx.txHash))!.gasUsed);
 
-    const stateLog = await deployStateLog(chain.accounts[1]!.privateKey, provider, chain.chainId);
-    const baselineSender = new TxSender(new Wallet(chain.accounts[1]!.privateKey, provider), provider, chain.chainId, { gasPrice: 0n, confirmTimeoutMs: 60_000 });
+    // The baseline's extra transactions come from an account of their own: a second sender on the
+    // host's key would race the host ledger's nonces ("nonce too low").
+    // One sender tracks the account's nonces for the deployment and every baseline transaction.
+    const baselineSender = new TxSender(new Wallet(chain.accounts[5]!.privateKey, provider), provider, chain.chainId, { gasPrice: 0n, confirmTimeoutMs: 60_000 });
+    const stateLog = await deployStateLog(baselineSender);
 
     const gas: Record<string, number[]> = {};
     const record = (name: string, value: number) => (gas[name] ??= []).push(value);
@@ -195,7 +198,7 @@ async function treatmentGrant(home: Ledger, host: Hex): Promise<Hex> {
   return grant.grantId;
 }
 
-async function deployStateLog(privateKey: string, provider: ReturnType<typeof createEvmProvider>, chainId: number) {
+async function deployStateLog(sender: TxSender) {
   const output = JSON.parse(
     solc.compile(
       JSON.stringify({
@@ -208,7 +211,6 @@ async function deployStateLog(privateKey: string, provider: ReturnType<typeof cr
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length > 0) throw new Error(`the baseline contract does not compile:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
   const compiled = output.contracts['ConsultStateLog.sol']!.ConsultStateLog!;
-  const sender = new TxSender(new Wallet(privateKey, provider), provider, chainId, { gasPrice: 0n, confirmTimeoutMs: 60_000 });
   const receipt = await sender.send(null, `0x${compiled.evm.bytecode.object}`);
   const iface = new Interface(compiled.abi as never);
   return { address: receipt.contractAddress!, encodeFunctionData: (name: string, args: unknown[]) => iface.encodeFunctionData(name, args) };
