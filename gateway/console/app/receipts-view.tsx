@@ -7,7 +7,7 @@ import type { ViewProps } from './console-views.js';
 import { transactionUrl } from './console-config.js';
 import { count, shortHash, when } from './display-format.js';
 import { nodeJson } from './node-api.js';
-import { TrustFileDrop } from './trust-file-drop.js';
+import { type DroppedFile, FileDrop } from './file-drop.js';
 
 interface Found {
   reference: string;
@@ -60,7 +60,8 @@ export function ReceiptsView({ config, session }: ViewProps) {
   const [found, setFound] = useState<Found | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [trustText, setTrustText] = useState<string | null>(null);
+  const [trustFile, setTrustFile] = useState<DroppedFile | null>(null);
+  const trustText = trustFile?.text ?? null;
   const [rpcUrl, setRpcUrl] = useState(config.chain.rpcUrl ?? '');
   const [verdict, setVerdict] = useState<BrowserVerdict | null>(null);
   const [verifying, setVerifying] = useState(false);
@@ -168,7 +169,8 @@ export function ReceiptsView({ config, session }: ViewProps) {
           <section class="card" aria-labelledby="verify-title">
             <h2 id="verify-title">Verify in this browser</h2>
             <p>The check reads the chain from this browser and trusts only the consortium's trust file, not this node.</p>
-            <TrustFileDrop onLoaded={setTrustText} loaded={trustText !== null} />
+            {/* The trust file comes from the user, never from the node: it makes the browser's verdict independent of the node that served the page. */}
+            <FileDrop id="trust-file" label="Consortium trust file (drop it here or choose it)" file={trustFile} onFile={setTrustFile} />
             <label for="rpc-url">Chain RPC URL</label>
             <input id="rpc-url" value={rpcUrl} onInput={(e) => setRpcUrl((e.target as HTMLInputElement).value)} autoComplete="off" />
             <button type="button" class="primary" onClick={verify} disabled={!found.receipt || !trustText || !rpcUrl.trim() || verifying}>
