@@ -15,6 +15,9 @@ export interface TxSenderOptions {
  * and re-read after any broadcast failure. Sending serially also keeps gas estimates honest: an
  * anchor for sequence n+1 only estimates once sequence n is mined.
  */
+/** Broadcast attempts when another sender on the same key took the nonce first. */
+const NONCE_RETRIES = 6;
+
 export class TxSender {
   private nonce: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -47,7 +50,7 @@ export class TxSender {
     const estimate = await this.estimateGas({ from, to, data, gasPrice: this.options.gasPrice });
     // Headroom for cold storage slots whose cost the estimate may under-read on a busy chain.
     const gasLimit = (estimate * 12n) / 10n;
-    const response = await this.broadcast({ to, data, gasLimit }, true);
+    const response = await this.broadcast({ to, data, gasLimit });
     const receipt = await this.mined(response.hash);
     if (receipt.status === 0) {
       // Reverted in the block although the estimate passed (another transaction got in first):
@@ -91,23 +94,32 @@ export class TxSender {
     }
   }
 
-  private async broadcast(tx: { to: string | null; data: string; gasLimit: bigint }, retry: boolean): Promise<TransactionResponse> {
-    this.nonce ??= await this.provider.getTransactionCount(this.wallet.address, 'pending');
-    const signed = await this.wallet.signTransaction({
-      ...tx,
-      type: 0,
-      chainId: this.chainId,
-      nonce: this.nonce,
-      gasPrice: this.options.gasPrice,
-    });
-    try {
-      const response = await this.provider.broadcastTransaction(signed);
-      this.nonce += 1;
-      return response;
-    } catch (error) {
-      this.nonce = undefined;
-      if (retry && isError(error, 'NONCE_EXPIRED')) return this.broadcast(tx, false);
-      throw error;
+  /**
+   * Another process holding the same key (an operator's CLI beside the node, two CLI runs at once)
+   * can take the nonce this sender read: the node answers 'nonce too low', or 'replacement
+   * underpriced' while the other transaction is still pending. The nonce is re-read and the
+   * broadcast retried a few times, with a short growing pause so a stale 'pending' count can catch up.
+   */
+  private async broadcast(tx: { to: string | null; data: string; gasLimit: bigint }): Promise<TransactionResponse> {
+    for (let attempt = 1; ; attempt++) {
+      this.nonce ??= await this.provider.getTransactionCount(this.wallet.address, 'pending');
+      const signed = await this.wallet.signTransaction({
+        ...tx,
+        type: 0,
+        chainId: this.chainId,
+        nonce: this.nonce,
+        gasPrice: this.options.gasPrice,
+      });
+      try {
+        const response = await this.provider.broadcastTransaction(signed);
+        this.nonce += 1;
+        return response;
+      } catch (error) {
+        this.nonce = undefined;
+        const taken = isError(error, 'NONCE_EXPIRED') || isError(error, 'REPLACEMENT_UNDERPRICED');
+        if (!taken || attempt === NONCE_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25 * attempt + Math.floor(Math.random() * 25)));
+      }
     }
   }
 }

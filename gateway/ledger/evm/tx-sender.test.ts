@@ -1,0 +1,21 @@
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { describe, expect, it } from 'vitest';
+import { useEmbeddedChain } from '../../../test/support/chain-fixture.js';
+import { TxSender } from './tx-sender.js';
+
+const fixture = useEmbeddedChain();
+
+describe('TxSender', () => {
+  it('lands every transaction when two senders (two processes, in effect) share one key', async () => {
+    const { chain } = fixture();
+    // Two providers and two senders: neither sees the other's nonce, as with a CLI beside the node.
+    const senders = [0, 1].map(() => {
+      const provider = new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true });
+      return new TxSender(new Wallet(chain.accounts[3]!.privateKey, provider), provider, chain.chainId, { gasPrice: 0n, confirmTimeoutMs: 30_000 });
+    });
+    const to = Wallet.createRandom().address;
+    const receipts = await Promise.all(senders.flatMap((sender) => [0, 1, 2].map(() => sender.send(to, '0x'))));
+    expect(receipts.every((r) => r.status === 1)).toBe(true);
+    expect(new Set(receipts.map((r) => r.hash)).size).toBe(6);
+  });
+});
