@@ -4,13 +4,12 @@
 //                browser context (cold cache): the sign-in page (its button), and the Operations
 //                view signed in (its figures filled from the node). Baseline in the same run and
 //                browser: navigating to the node's /fhir/metadata JSON (its load event).
-//   bundle       gzip -9 of what the first load fetches (page, script, style) and of everything,
-//                the in-browser verifier chunk included (fetched on the first verification).
+//   bundle       gzip -9 of what the first load fetches (page, script, style), of each chunk
+//                loaded on demand (the verifiers, the R4 converter, the criteria checker) with what
+//                it adds, and of everything the console serves (bundle-sizes.ts).
 
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
+import { type BundlePath, consoleBundleSizes } from '../../gateway/console/bundle-sizes.js';
 import { ensureConsoleBundle } from '../../gateway/console/console-bundle.js';
 import { CONSOLE_DIST_DIR } from '../../gateway/console/vite-settings.js';
 import { launchChromium, type PageGlobals } from '../console/console-browser.js';
@@ -25,6 +24,7 @@ export interface ConsoleBenchResult {
   metadataP50Ms: number;
   metadataP95Ms: number;
   firstLoadGzipKb: number;
+  paths: BundlePath[];
   totalGzipKb: number;
 }
 
@@ -33,18 +33,6 @@ const LOADS = Number(process.env.BENCH_CONSOLE_LOADS ?? 15);
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
-}
-
-function gzipKb(paths: string[]): number {
-  return Math.round(paths.reduce((sum, path) => sum + gzipSync(readFileSync(path), { level: 9 }).length, 0) / 102.4) / 10;
-}
-
-function bundleSizes(): { firstLoadGzipKb: number; totalGzipKb: number } {
-  const index = join(CONSOLE_DIST_DIR, 'index.html');
-  const html = readFileSync(index, 'utf8');
-  const assets = readdirSync(join(CONSOLE_DIST_DIR, 'assets')).map((name) => join(CONSOLE_DIST_DIR, 'assets', name));
-  const firstLoad = assets.filter((path) => html.includes(path.slice(path.lastIndexOf('/') + 1)));
-  return { firstLoadGzipKb: gzipKb([index, ...firstLoad]), totalGzipKb: gzipKb([index, ...assets]) };
 }
 
 /** ms from navigation start until `ready` holds in the page, in a fresh context. */
@@ -91,7 +79,7 @@ export async function benchConsole(): Promise<ConsoleBenchResult> {
       operationsP95Ms: percentile(operations, 95),
       metadataP50Ms: percentile(metadata, 50),
       metadataP95Ms: percentile(metadata, 95),
-      ...bundleSizes(),
+      ...consoleBundleSizes(CONSOLE_DIST_DIR),
     };
   } finally {
     await browser.close();

@@ -1,7 +1,8 @@
 // A real node with claims a payer can verify, for the Claims view's browser test and its bench:
 // synthetic R4 claims through the node's R4 intake, anchored, their line fingerprints registered
 // under the node's claims key; the $evidence bundle of one claim written to a file with a copy whose
-// Encounter was edited after anchoring, a copy anchored in look-alike registries an attacker
+// Encounter was edited after anchoring, the same bundle in R4 (each resource as the EHR sent it,
+// with the node's meta), a copy anchored in look-alike registries an attacker
 // deployed on the same chain, the consortium trust file and the claims key file.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ export interface ClaimsNode {
   node: TestNode;
   /** `Claim/<id>/_history/1`, the claim the files hold. */
   claim: string;
-  files: { genuine: string; tampered: string; forged: string; trust: string; key: string };
+  files: { genuine: string; r4: string; tampered: string; forged: string; trust: string; key: string };
   evidence: EvidenceBundle;
   claimsKey: Buffer;
   dispose(): Promise<void>;
@@ -34,7 +35,7 @@ export interface ClaimsNode {
 export async function startClaimsNode(): Promise<ClaimsNode> {
   const dir = mkdtempSync(join(tmpdir(), 'careledger-console-claims-'));
   const claimsKey = generateClaimsKey();
-  const files = { genuine: join(dir, 'claim-evidence.json'), tampered: join(dir, 'tampered-evidence.json'), forged: join(dir, 'look-alike-evidence.json'), trust: join(dir, 'trust.json'), key: join(dir, 'claims.key') };
+  const files = { genuine: join(dir, 'claim-evidence.json'), r4: join(dir, 'claim-evidence-r4.json'), tampered: join(dir, 'tampered-evidence.json'), forged: join(dir, 'look-alike-evidence.json'), trust: join(dir, 'trust.json'), key: join(dir, 'claims.key') };
   const dataDir = join(dir, 'node');
   writeClaimsKey(claimsKeyPath(dataDir, {}), claimsKey);
   writeFileSync(files.key, `${claimsKey.toString('hex')}\n`);
@@ -75,6 +76,14 @@ export async function startClaimsNode(): Promise<ClaimsNode> {
       return answer.body as EvidenceBundle;
     }, 20_000);
     writeFileSync(files.genuine, JSON.stringify(evidence));
+    // A payer whose system speaks R4 holds the resources as the EHR sent them (Coverage.subscriberId
+    // a string, no Coverage.kind, ...): the verifier checks the R5 form the node anchored.
+    const r4 = structuredClone(evidence);
+    for (const entry of r4.entry) {
+      const sent = resources.find((r) => r.resourceType === entry.resource.resourceType && r.id === entry.resource.id);
+      if (sent) entry.resource = { ...structuredClone(sent), meta: entry.resource.meta } as typeof entry.resource;
+    }
+    writeFileSync(files.r4, JSON.stringify(r4));
     const tampered = structuredClone(evidence);
     const encounter = tampered.entry.find((e) => e.resource.resourceType === 'Encounter')!.resource;
     (encounter.actualPeriod as { end: string }).end = '2024-12-31T00:00:00Z';

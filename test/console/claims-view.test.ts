@@ -95,6 +95,13 @@ describe.skipIf(!browserPath)('Claims view in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  it('verifies the same claim held in R4 (the converter loaded on demand): VERIFIED, checked in the R5 form the node anchored', async () => {
+    const text = await verifyClaim(files().r4);
+    expect(text).toMatch(/VERIFIED/);
+    expect(await page.getByText(/the bundle is R4: each resource was checked in the R5 form the node anchored/).isVisible()).toBe(true);
+    expect(nodeCallsDuringVerify).toEqual([]);
+  });
+
   it('without the claims key the duplicate check skips and the verdict is INCONCLUSIVE', async () => {
     const text = await verifyClaim(files().genuine, { key: false });
     expect(text).toMatch(/^INCONCLUSIVE: /);
