@@ -28,6 +28,7 @@ import { openAuthStores } from './store/auth-stores.js';
 import { SqliteBatchStore } from './store/batch-store.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { openDatabase, type Db } from './store/database.js';
+import { flushSearchIndex } from './store/deferred-index.js';
 import { openNodeStore } from './store/node-store.js';
 import { createOidcTokenVerifier } from './auth/oidc-token-verifier.js';
 import { SqliteReceiptRecordStore } from './store/receipt-record-store.js';
@@ -141,6 +142,8 @@ export async function startNode(requested: NodeConfig): Promise<RunningNode> {
     await capabilities.stop();
     await r4Validation.close();
     await anchorer!.stop();
+    // Search index rows still pending go in now (a crash instead would replay them at the next start).
+    flushSearchIndex(db);
     db.close();
     store.close();
     await chain.close();

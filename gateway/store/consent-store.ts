@@ -15,6 +15,7 @@ import type {
   StoredPatientKey,
 } from '../consent/consent-tables.js';
 import type { Db } from './database.js';
+import { flushSearchIndex } from './deferred-index.js';
 import type { Vault } from './vault.js';
 
 /** The consent tables of a node database; `vault` is the one the resource store seals with. */
@@ -211,7 +212,7 @@ class SqliteCompartmentErasure implements CompartmentErasure {
   private readonly erasure;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly vault: Pick<Vault, 'shred' | 'isShredded'>,
   ) {
     const inCompartment = `SELECT c.type, c.id FROM resource_current c JOIN resource_versions v
@@ -233,6 +234,8 @@ class SqliteCompartmentErasure implements CompartmentErasure {
   }
 
   async erase(compartment: string): Promise<void> {
+    // Rows still pending for the compartment's resources go in first, so the purge takes them too.
+    flushSearchIndex(this.db);
     this.erasure(compartment);
   }
 }

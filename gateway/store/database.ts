@@ -29,6 +29,13 @@ export function openDatabase(path: string): Db {
   // 32 MiB of page cache instead of SQLite's 2 MiB: the journal and index B-trees of a busy node
   // stay in memory, which measured ~15% faster intake at 40,000 resources.
   db.pragma('cache_size = -32768');
+  // Checkpoint when the WAL passes 4,000 pages (16 MiB with 4 KiB pages) rather than SQLite's
+  // 1,000. A checkpoint runs inside the commit that crosses the mark, copies each page once however
+  // often it was written since, and waits for two fsyncs; the search index rewrites the same B-tree
+  // pages commit after commit, so a longer WAL copies far fewer pages per resource. Measured through
+  // the store (20,000 resources, three alternating rounds): 198-239 µs per resource at 1,000 pages,
+  // 167-185 at 4,000, 175-194 at 10,000.
+  db.pragma('wal_autocheckpoint = 4000');
   migrate(db);
   return db;
 }

@@ -6,11 +6,12 @@
 import type { LiveResourceIds } from '../../fhir-adapters/bulk/live-resource-ids.js';
 import type { CohortRecordIndex } from '../cohort/record-index.js';
 import type { Db } from './database.js';
+import { flushSearchIndex } from './deferred-index.js';
 
 export class LiveResourceIndex implements LiveResourceIds, CohortRecordIndex {
   private readonly statements;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.statements = {
       page: db.prepare('SELECT id FROM resource_current WHERE type = ? AND deleted = 0 AND last_updated >= ? AND id > ? ORDER BY id LIMIT ?'),
       patients: db.prepare("SELECT id FROM resource_current WHERE type = 'Patient' AND deleted = 0 ORDER BY id"),
@@ -33,6 +34,7 @@ export class LiveResourceIndex implements LiveResourceIds, CohortRecordIndex {
   }
 
   async linkedToPatients(type: 'Condition' | 'Observation'): Promise<Array<{ id: string; patient: string }>> {
+    flushSearchIndex(this.db);
     return this.statements.linked.all(type) as Array<{ id: string; patient: string }>;
   }
 }

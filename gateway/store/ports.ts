@@ -61,9 +61,19 @@ export interface SearchPage {
   ids: Array<{ id: string; versionId: number }>;
 }
 
+/** One resource's change to the search index: the rows it may have now, and the rows it must have. */
+export interface IndexChange {
+  type: string;
+  id: string;
+  remove: readonly IndexEntry[];
+  add: readonly IndexEntry[];
+}
+
 export interface SearchIndexStore {
   /** Replaces what the index holds for a resource: the entries of the version it replaces by those of the new one. */
   replace(type: string, id: string, previous: readonly IndexEntry[], next: readonly IndexEntry[]): void;
+  /** Applies many resources' changes at once, inserts sorted by key; applying one twice is harmless. */
+  apply(changes: readonly IndexChange[]): void;
   /** Empties the index, before every current resource is indexed again. */
   clearAll(): void;
   find(query: SearchQuery): SearchPage;

@@ -1,8 +1,9 @@
 // The resource store over SQLite: it stores what the intake pipeline (intake/pipeline.ts) has
 // checked and hashed, and reads it back. A write is one unit of the group commit: the version
-// id, the salted leaf in the journal, the version sealed in the vault, the current pointer and
-// the search index, in one transaction. Nothing is acknowledged before that transaction is on
-// disk, and a write that fails its preconditions leaves no row anywhere.
+// id, the salted leaf in the journal, the version sealed in the vault and the current pointer, in
+// one transaction. Nothing is acknowledged before that transaction is on disk, and a write that
+// fails its preconditions leaves no row anywhere. Its search index rows follow in a batch of many
+// resources' rows, which every reader of the index writes first (deferred-index.ts).
 //
 // Nothing is shown before it is on disk either. A group commit is visible to other statements
 // as soon as SQLite commits it, while its fsync still runs on the thread pool (write-queue.ts).
@@ -13,6 +14,7 @@
 import { OperationOutcomeError, badRequest, getStatus, gone, notFound, preconditionFailed } from '@medplum/core';
 import { hashVersion, tombstoneDigest } from '../intake/hashing.js';
 import type { Db } from './database.js';
+import { DeferredIndex, INDEX_THROUGH_SEQ_KEY } from './deferred-index.js';
 import { SqliteJournal } from './journal-store.js';
 import type {
   JournalStore,
@@ -52,22 +54,45 @@ export class ResourceStore implements ResourceStorage {
   private readonly versions: VersionStore;
   private readonly journal: JournalStore;
   private readonly index: SearchIndexStore;
+  private readonly deferredIndex: DeferredIndex;
   private readonly now: () => Date;
   /** `Type/id` of writes queued or committed whose fsync has not completed, with how many. */
   private readonly notYetDurable = new Map<string, number>();
 
   constructor(private readonly options: ResourceStoreOptions) {
     const { db } = options;
-    this.queue = new WriteQueue(db, () => options.vault.forgetCachedKeys(), { wal: options.wal });
+    this.queue = new WriteQueue(
+      db,
+      () => {
+        options.vault.forgetCachedKeys();
+        this.deferredIndex.rolledBack();
+      },
+      { wal: options.wal },
+    );
     this.versions = new SqliteVersionStore(db);
     this.journal = new SqliteJournal(db);
     this.now = options.now ?? (() => new Date());
     this.index = new SearchEngine(db, options.indexer, this.now);
+    this.deferredIndex = new DeferredIndex({
+      db,
+      apply: (changes) => this.index.apply(changes),
+      current: (type, id) => {
+        const current = this.versions.current(type, id);
+        return { versionId: current && !current.deleted ? current.versionId : null, entries: this.indexedEntries(type, id, current) };
+      },
+    });
     this.reindexIfStale();
+    this.catchUpIndex();
+  }
+
+  /** Writes the search index rows still pending (before the database is closed; searches do it themselves). */
+  flushIndex(): void {
+    this.deferredIndex.flush();
   }
 
   /** Releases what the store holds beside the database; call after closing the database. */
   close(): void {
+    if (this.options.db.open) this.deferredIndex.close();
     this.queue.close();
   }
 
@@ -132,6 +157,7 @@ export class ResourceStore implements ResourceStorage {
   async search(query: SearchQuery): Promise<SearchResult> {
     // Before the rows below: they and the durability check must share one turn of the event loop.
     const anchored = isAnchorProvenanceQuery(query) ? await this.anchorProvenance(query) : [];
+    this.deferredIndex.flush();
     if (anchored.length === 0) {
       const page = this.index.find(query);
       const resources = page.ids.map((row) => this.loadVersion(query.type, row.id, row.versionId).resource);
@@ -203,14 +229,52 @@ export class ResourceStore implements ResourceStorage {
         }
         this.index.replace(row.type, row.id, [], this.options.indexer.entries(resource));
       }
-      db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-        SEARCH_INDEX_STATE_KEY,
-        SEARCH_INDEX_VERSION,
-      );
+      const setState = db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+      setState.run(SEARCH_INDEX_STATE_KEY, SEARCH_INDEX_VERSION);
+      setState.run(INDEX_THROUGH_SEQ_KEY, String(this.journalEnd()));
     })();
   }
 
+  private journalEnd(): number {
+    return (this.options.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM journal').get() as { seq: number }).seq;
+  }
+
+  /**
+   * Index rows still pending when the node stopped (a crash, kill -9) are written again from the
+   * journal: each resource written after the last recorded flush gets the rows of its current
+   * version, and loses those of every version it had since then (an in-transaction flush may
+   * have written any of them).
+   */
+  private catchUpIndex(): void {
+    const { db } = this.options;
+    const stored = db.prepare('SELECT value FROM node_state WHERE key = ?').get(INDEX_THROUGH_SEQ_KEY) as { value: string } | undefined;
+    const end = this.journalEnd();
+    if (stored === undefined) {
+      // A new database, or one whose index was written inside each commit: complete as it is.
+      db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?)').run(INDEX_THROUGH_SEQ_KEY, String(end));
+      return;
+    }
+    const through = Number(stored.value);
+    if (through >= end) return;
+    const written = db.prepare('SELECT type, id, MIN(version_id) AS first FROM journal WHERE seq > ? GROUP BY type, id').all(through) as Array<{
+      type: string;
+      id: string;
+      first: number;
+    }>;
+    for (const { type, id, first } of written) {
+      const current = this.versions.current(type, id);
+      let mayHave: IndexEntry[] = [];
+      for (let version = Math.max(1, first - 1); current && version <= current.versionId; version++) {
+        mayHave = mayHave.concat(this.indexedEntries(type, id, { versionId: version, deleted: this.versions.version(type, id, version)?.deleted ?? true }));
+      }
+      const next = this.indexedEntries(type, id, current);
+      this.deferredIndex.replace(type, id, mayHave, next, current && !current.deleted ? current.versionId : null);
+    }
+    this.deferredIndex.flush();
+  }
+
   private included(query: SearchQuery, matches: readonly FhirResource[]): FhirResource[] {
+    this.deferredIndex.flush();
     return resolveIncludes(
       {
         index: this.index,
@@ -236,6 +300,8 @@ export class ResourceStore implements ResourceStorage {
   private apply(entry: PreparedWrite, source: string): WriteResult {
     const { op, type, id } = entry;
     if (op.kind === 'create' && op.ifNoneExist) {
+      // Inside the group commit: the rows of earlier writes (this commit's too) go in first.
+      this.deferredIndex.flush();
       const matches = this.index.matchingIds(type, op.ifNoneExist);
       if (matches.length > 1) {
         throw new OperationOutcomeError({
@@ -314,7 +380,7 @@ export class ResourceStore implements ResourceStorage {
       sealed = this.options.vault.seal(compartment, `${type}/${id}/_history/${versionId}`, Buffer.from(JSON.stringify(stored)));
     }
     this.versions.put(type, id, { versionId: version, lastUpdated, deleted: !content, compartment, sealed, digest, journalSeq });
-    this.index.replace(type, id, previousEntries, content ? this.options.indexer.entries(stored) : []);
+    this.deferredIndex.replace(type, id, previousEntries, content ? this.options.indexer.entries(stored) : [], content ? version : null);
     return { resource: stored, versionId, lastUpdated, outcome: version === 1 ? 'created' : 'updated' };
   }
 

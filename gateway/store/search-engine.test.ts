@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestNode, type TestNode } from '../../test/support/test-store.js';
 import type { FhirResource, SearchQuery } from './service.js';
+import { flushSearchIndex } from './deferred-index.js';
 import { LiveResourceIndex } from './live-resource-index.js';
 import { searchParam } from './search-param-name.js';
 
@@ -201,8 +202,31 @@ describe('sorting and includes', () => {
 });
 
 describe('rows per resource (what intake pays)', () => {
-  const rowsOf = (type: string, id: string) =>
-    node.db.prepare('SELECT param, qual FROM search_index WHERE type = ? AND id = ? ORDER BY param').all(type, id) as Array<{ param: string; qual: string }>;
+  // The rows of acknowledged writes follow in batches (deferred-index.ts): flushed before a raw read.
+  const rowsOf = (type: string, id: string) => {
+    flushSearchIndex(node.db);
+    return node.db.prepare('SELECT param, qual FROM search_index WHERE type = ? AND id = ? ORDER BY param').all(type, id) as Array<{ param: string; qual: string }>;
+  };
+
+  it('a resource with more rows than one INSERT statement takes has all of them, and an update swaps them', async () => {
+    // Rows go in 32 to a statement: a patient with many long names crosses several chunks.
+    const names = Array.from({ length: 6 }, (_, n) => ({ family: `Longfamilyname${n}`, given: [`Givenname${n}a`, `Givenname${n}b`] }));
+    await node.store.update('Patient', 'p-many-names', { resourceType: 'Patient', id: 'p-many-names', name: names });
+    const rows = () => {
+      flushSearchIndex(node.db);
+      return (node.db.prepare('SELECT COUNT(*) AS n FROM search_index WHERE type = ? AND id = ?').get('Patient', 'p-many-names') as { n: number }).n;
+    };
+    expect(rows()).toBeGreaterThan(64);
+    for (let n = 0; n < 6; n++) {
+      expect(await ids('Patient', `family=Longfamilyname${n}`)).toEqual(['p-many-names']);
+      expect(await ids('Patient', `given=Givenname${n}b`)).toEqual(['p-many-names']);
+    }
+    await node.store.update('Patient', 'p-many-names', { resourceType: 'Patient', id: 'p-many-names', name: [names[5]!] });
+    expect(await ids('Patient', 'family=Longfamilyname0')).toEqual([]);
+    expect(await ids('Patient', 'family=Longfamilyname5')).toEqual(['p-many-names']);
+    await node.store.delete('Patient', 'p-many-names');
+    expect(rows()).toBe(0);
+  });
 
   it('a coded token is one row that answers code, system|code and |code', async () => {
     const rows = rowsOf('Observation', 'o1');
@@ -242,10 +266,12 @@ describe('rows per resource (what intake pays)', () => {
     const updateDir = mkdtempSync(join(tmpdir(), 'careledger-search-update-'));
     const other = openTestNode(updateDir, randomBytes(32));
     try {
-      const count = () =>
-        (other.db
+      const count = () => {
+        flushSearchIndex(other.db);
+        return (other.db
           .prepare("SELECT (SELECT COUNT(*) FROM search_index WHERE id = 'u') + (SELECT COUNT(*) FROM search_date WHERE id = 'u') + (SELECT COUNT(*) FROM search_quantity WHERE id = 'u') AS n")
           .get() as { n: number }).n;
+      };
       const find = async (query: string) => {
         const params = [...new URLSearchParams(query)].map(([name, value]) => searchParam(name, value));
         return (await other.store.search({ type: 'Observation', params, count: 10, offset: 0, summaryCount: false })).resources.map((resource) => resource.id);

@@ -7,7 +7,7 @@
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import { matchingBucketKeys } from './blind-date-buckets.js';
 import type { Db } from './database.js';
-import type { SearchIndexStore, SearchPage } from './ports.js';
+import type { IndexChange, SearchIndexStore, SearchPage } from './ports.js';
 import type { CatalogParam } from './search-catalog.js';
 import { BLIND_DATE_CODES, entryKey, stringSearchCodes, type IndexEntry, type SearchIndexer } from './search-index.js';
 import { searchParam } from './search-param-name.js';
@@ -27,15 +27,35 @@ const MAX_OR_VALUES = 100;
 const MAX_CHAIN_DEPTH = 1;
 
 type Arg = string | number;
+type Statement = ReturnType<Db['prepare']>;
+
+interface InsertTable {
+  name: string;
+  columns: readonly string[];
+}
+// Columns in primary-key order, so rows sorted as arrays are sorted as the B-tree keeps them.
+const TOKEN_TABLE: InsertTable = { name: 'search_index', columns: ['type', 'param', 'value', 'qual', 'id'] };
+const DATE_TABLE: InsertTable = { name: 'search_date', columns: ['type', 'param', 'low', 'high', 'id'] };
+const QUANTITY_TABLE: InsertTable = { name: 'search_quantity', columns: ['type', 'param', 'value', 'unit_system', 'id', 'unit_code'] };
+/** Rows per INSERT statement at most: one statement run per row cost a crossing into SQLite each. */
+const INSERT_CHUNK = 32;
+
+function compareKeys(a: readonly Arg[], b: readonly Arg[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
 
 function reject(text: string, expression?: string): never {
   throw new OperationOutcomeError(badRequest(text, expression));
 }
 
 export class SearchEngine implements SearchIndexStore {
-  private readonly insertToken;
-  private readonly insertDate;
-  private readonly insertQuantity;
+  /** Multi-row INSERT statements by row count (1..INSERT_CHUNK), made on first use. */
+  private readonly inserts = new Map<string, Statement>();
   private readonly deleteToken;
   private readonly deleteDate;
   private readonly deleteQuantity;
@@ -45,9 +65,6 @@ export class SearchEngine implements SearchIndexStore {
     private readonly indexer: SearchIndexer,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.insertToken = db.prepare('INSERT OR IGNORE INTO search_index (type, id, param, value, qual) VALUES (?, ?, ?, ?, ?)');
-    this.insertDate = db.prepare('INSERT OR IGNORE INTO search_date (type, id, param, low, high) VALUES (?, ?, ?, ?, ?)');
-    this.insertQuantity = db.prepare('INSERT OR IGNORE INTO search_quantity (type, id, param, value, unit_system, unit_code) VALUES (?, ?, ?, ?, ?, ?)');
     this.deleteToken = db.prepare('DELETE FROM search_index WHERE type = ? AND param = ? AND value = ? AND qual = ? AND id = ?');
     this.deleteDate = db.prepare('DELETE FROM search_date WHERE type = ? AND param = ? AND low = ? AND high = ? AND id = ?');
     this.deleteQuantity = db.prepare('DELETE FROM search_quantity WHERE type = ? AND param = ? AND value = ? AND unit_system = ? AND id = ?');
@@ -58,14 +75,36 @@ export class SearchEngine implements SearchIndexStore {
    * Only rows that differ are touched, each by its full key: the tables have no index by owner.
    */
   replace(type: string, id: string, previous: readonly IndexEntry[], next: readonly IndexEntry[]): void {
-    if (previous.length === 0) {
-      this.insert(type, id, next);
-      return;
+    this.apply([{ type, id, remove: previous, add: next }]);
+  }
+
+  /**
+   * Applies many resources' changes at once: rows in `remove` and not in `add` are deleted by
+   * their full key (a row that is not there is no error), rows in `add` are inserted unless there
+   * (INSERT OR IGNORE). From either state, `remove` or `add`, the result is `add`: applying a
+   * change twice is harmless, which the deferred index writer relies on (deferred-index.ts). The
+   * inserts of all the changes go in sorted by key and many to a statement, so consecutive rows
+   * land on the same B-tree pages and a commit writes each page once.
+   */
+  apply(changes: readonly IndexChange[]): void {
+    const tokens: Arg[][] = [];
+    const dates: Arg[][] = [];
+    const quantities: Arg[][] = [];
+    for (const { type, id, remove, add } of changes) {
+      if (remove.length > 0) {
+        const adding = new Set(add.map(entryKey));
+        for (const entry of remove) if (!adding.has(entryKey(entry))) this.delete(type, id, entry);
+      }
+      // Key order (the tables' primary keys), with the columns the INSERT names after them.
+      for (const entry of add) {
+        if ('value' in entry) tokens.push([type, entry.param, entry.value, entry.qual, id]);
+        else if ('low' in entry) dates.push([type, entry.param, entry.low, entry.high, id]);
+        else quantities.push([type, entry.param, entry.number, entry.unitSystem, id, entry.unitCode]);
+      }
     }
-    const before = new Set(previous.map(entryKey));
-    const after = new Set(next.map(entryKey));
-    for (const entry of previous) if (!after.has(entryKey(entry))) this.delete(type, id, entry);
-    this.insert(type, id, next.filter((entry) => !before.has(entryKey(entry))));
+    this.insertRows(TOKEN_TABLE, tokens);
+    this.insertRows(DATE_TABLE, dates);
+    this.insertRows(QUANTITY_TABLE, quantities);
   }
 
   /** Empties the index, before the store indexes every current resource again. */
@@ -73,11 +112,19 @@ export class SearchEngine implements SearchIndexStore {
     this.db.exec('DELETE FROM search_index; DELETE FROM search_date; DELETE FROM search_quantity;');
   }
 
-  private insert(type: string, id: string, entries: readonly IndexEntry[]): void {
-    for (const entry of entries) {
-      if ('value' in entry) this.insertToken.run(type, id, entry.param, entry.value, entry.qual);
-      else if ('low' in entry) this.insertDate.run(type, id, entry.param, entry.low, entry.high);
-      else this.insertQuantity.run(type, id, entry.param, entry.number, entry.unitSystem, entry.unitCode);
+  private insertRows(table: InsertTable, rows: Arg[][]): void {
+    if (rows.length === 0) return;
+    if (rows.length > 1) rows.sort(compareKeys);
+    for (let at = 0; at < rows.length; at += INSERT_CHUNK) {
+      const chunk = rows.slice(at, at + INSERT_CHUNK);
+      const key = `${table.name}:${chunk.length}`;
+      let statement = this.inserts.get(key);
+      if (!statement) {
+        const row = `(${table.columns.map(() => '?').join(', ')})`;
+        statement = this.db.prepare(`INSERT OR IGNORE INTO ${table.name} (${table.columns.join(', ')}) VALUES ${Array.from({ length: chunk.length }, () => row).join(', ')}`);
+        this.inserts.set(key, statement);
+      }
+      statement.run(chunk.flat());
     }
   }
 
