@@ -74,8 +74,8 @@ export class DeferredIndex {
   private readonly maxSeq;
   private readonly flushResources: number;
   private readonly flushDelayMs: number;
-  /** Flushes made outside a transaction, and resources they indexed, for tests and metrics. */
-  readonly stats = { flushes: 0, resources: 0 };
+  /** Flushes made outside a transaction, resources they indexed, and scheduled flushes that failed. */
+  readonly stats: { flushes: number; resources: number; failures: number; lastError: string | null } = { flushes: 0, resources: 0, failures: 0, lastError: null };
 
   constructor(private readonly options: DeferredIndexOptions) {
     const { db } = options;
@@ -161,12 +161,31 @@ export class DeferredIndex {
     if (this.pending.size >= this.flushResources) {
       this.immediate ??= setImmediate(() => {
         this.immediate = undefined;
-        if (this.options.db.open) this.flush();
+        this.scheduledFlush();
       });
     } else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        if (this.options.db.open) this.flush();
+        this.scheduledFlush();
+      }, this.flushDelayMs);
+      this.timer.unref();
+    }
+  }
+
+  /**
+   * A flush nobody waits for. Should it fail (a full disk, a busy database), the rows stay pending
+   * and it is tried again after the delay: the next search meets the same error and reports it.
+   */
+  private scheduledFlush(): void {
+    if (!this.options.db.open) return;
+    try {
+      this.flush();
+    } catch (error) {
+      this.stats.failures++;
+      this.stats.lastError = error instanceof Error ? error.message : String(error);
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.scheduledFlush();
       }, this.flushDelayMs);
       this.timer.unref();
     }
