@@ -14,8 +14,21 @@ describe('TxSender', () => {
       return new TxSender(new Wallet(chain.accounts[3]!.privateKey, provider), provider, chain.chainId, { gasPrice: 0n, confirmTimeoutMs: 30_000 });
     });
     const to = Wallet.createRandom().address;
-    const receipts = await Promise.all(senders.flatMap((sender) => [0, 1, 2].map(() => sender.send(to, '0x'))));
+    // Six different calls (as two licence CLIs issue two credentials): each lands once.
+    const receipts = await Promise.all(senders.flatMap((sender, s) => [0, 1, 2].map((n) => sender.send(to, `0x0${s}0${n}`))));
     expect(receipts.every((r) => r.status === 1)).toBe(true);
     expect(new Set(receipts.map((r) => r.hash)).size).toBe(6);
+  });
+
+  it('takes "already known" for sent when the other sender sent the very same transaction', async () => {
+    const { chain } = fixture();
+    const senders = [0, 1].map(() => {
+      const provider = new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true });
+      return new TxSender(new Wallet(chain.accounts[4]!.privateKey, provider), provider, chain.chainId, { gasPrice: 0n, confirmTimeoutMs: 30_000 });
+    });
+    const to = Wallet.createRandom().address;
+    // Same key, nonce and call: the same signed bytes, whichever sender the node heard first.
+    const receipts = await Promise.all(senders.flatMap((sender) => [0, 1, 2].map(() => sender.send(to, '0x'))));
+    expect(receipts.every((r) => r.status === 1)).toBe(true);
   });
 });

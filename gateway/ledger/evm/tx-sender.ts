@@ -1,4 +1,4 @@
-import { type JsonRpcProvider, type TransactionReceipt, type TransactionResponse, type Wallet, isError } from 'ethers';
+import { type JsonRpcProvider, Transaction, type TransactionReceipt, type Wallet, isError } from 'ethers';
 
 export interface TxSenderOptions {
   /** Legacy gas price; 0 on zero-gas networks (Besu --min-gas-price=0, anvil --gas-price 0). */
@@ -17,6 +17,8 @@ export interface TxSenderOptions {
  */
 /** Broadcast attempts when another sender on the same key took the nonce first. */
 const NONCE_RETRIES = 6;
+/** What anvil, geth and Besu answer for a signed transaction already in their pool. */
+const ALREADY_KNOWN = /already (imported|known)|known transaction/i;
 
 export class TxSender {
   private nonce: number | undefined;
@@ -50,13 +52,13 @@ export class TxSender {
     const estimate = await this.estimateGas({ from, to, data, gasPrice: this.options.gasPrice });
     // Headroom for cold storage slots whose cost the estimate may under-read on a busy chain.
     const gasLimit = (estimate * 12n) / 10n;
-    const response = await this.broadcast({ to, data, gasLimit });
-    const receipt = await this.mined(response.hash);
+    const hash = await this.broadcast({ to, data, gasLimit });
+    const receipt = await this.mined(hash);
     if (receipt.status === 0) {
       // Reverted in the block although the estimate passed (another transaction got in first):
       // replaying the call now yields revert data the caller can decode.
       await this.provider.call({ from, to, data });
-      throw new Error(`transaction ${response.hash} reverted in block ${receipt.blockNumber}`);
+      throw new Error(`transaction ${hash} reverted in block ${receipt.blockNumber}`);
     }
     return receipt;
   }
@@ -99,8 +101,10 @@ export class TxSender {
    * can take the nonce this sender read: the node answers 'nonce too low', or 'replacement
    * underpriced' while the other transaction is still pending. The nonce is re-read and the
    * broadcast retried a few times, with a short growing pause so a stale 'pending' count can catch up.
+   * The other sender may even have sent this very transaction (same key, nonce and call: the same
+   * signed bytes); the node then says it already has it, which is as good as sending it.
    */
-  private async broadcast(tx: { to: string | null; data: string; gasLimit: bigint }): Promise<TransactionResponse> {
+  private async broadcast(tx: { to: string | null; data: string; gasLimit: bigint }): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       this.nonce ??= await this.provider.getTransactionCount(this.wallet.address, 'pending');
       const signed = await this.wallet.signTransaction({
@@ -113,8 +117,12 @@ export class TxSender {
       try {
         const response = await this.provider.broadcastTransaction(signed);
         this.nonce += 1;
-        return response;
+        return response.hash;
       } catch (error) {
+        if (ALREADY_KNOWN.test(String((error as Error).message))) {
+          this.nonce += 1;
+          return Transaction.from(signed).hash!;
+        }
         this.nonce = undefined;
         const taken = isError(error, 'NONCE_EXPIRED') || isError(error, 'REPLACEMENT_UNDERPRICED');
         if (!taken || attempt === NONCE_RETRIES) throw error;
