@@ -74,8 +74,6 @@ export class DeferredIndex {
   private readonly maxSeq;
   private readonly flushResources: number;
   private readonly flushDelayMs: number;
-  /** Flushes made outside a transaction, resources they indexed, and scheduled flushes that failed. */
-  readonly stats: { flushes: number; resources: number; failures: number; lastError: string | null } = { flushes: 0, resources: 0, failures: 0, lastError: null };
 
   constructor(private readonly options: DeferredIndexOptions) {
     const { db } = options;
@@ -86,8 +84,9 @@ export class DeferredIndex {
     flushers.set(db, () => this.flush());
   }
 
-  get size(): number {
-    return this.pending.size;
+  /** The journal's last seq (0 when empty): what a flush made now covers. */
+  journalEnd(): number {
+    return (this.maxSeq.get() as { seq: number }).seq;
   }
 
   /** Records a resource's new rows; `previous` are the rows of the version it replaces. */
@@ -140,13 +139,11 @@ export class DeferredIndex {
     try {
       db.transaction(() => {
         this.options.apply(changes);
-        this.setThrough.run(INDEX_THROUGH_SEQ_KEY, String((this.maxSeq.get() as { seq: number }).seq));
+        this.setThrough.run(INDEX_THROUGH_SEQ_KEY, String(this.journalEnd()));
       })();
     } finally {
       db.pragma('synchronous = FULL');
     }
-    this.stats.flushes++;
-    this.stats.resources += this.pending.size;
     this.pending.clear();
   }
 
@@ -180,9 +177,7 @@ export class DeferredIndex {
     if (!this.options.db.open) return;
     try {
       this.flush();
-    } catch (error) {
-      this.stats.failures++;
-      this.stats.lastError = error instanceof Error ? error.message : String(error);
+    } catch {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
         this.scheduledFlush();

@@ -231,12 +231,8 @@ export class ResourceStore implements ResourceStorage {
       }
       const setState = db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
       setState.run(SEARCH_INDEX_STATE_KEY, SEARCH_INDEX_VERSION);
-      setState.run(INDEX_THROUGH_SEQ_KEY, String(this.journalEnd()));
+      setState.run(INDEX_THROUGH_SEQ_KEY, String(this.deferredIndex.journalEnd()));
     })();
-  }
-
-  private journalEnd(): number {
-    return (this.options.db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM journal').get() as { seq: number }).seq;
   }
 
   /**
@@ -248,7 +244,7 @@ export class ResourceStore implements ResourceStorage {
   private catchUpIndex(): void {
     const { db } = this.options;
     const stored = db.prepare('SELECT value FROM node_state WHERE key = ?').get(INDEX_THROUGH_SEQ_KEY) as { value: string } | undefined;
-    const end = this.journalEnd();
+    const end = this.deferredIndex.journalEnd();
     if (stored === undefined) {
       // A new database, or one whose index was written inside each commit: complete as it is.
       db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?)').run(INDEX_THROUGH_SEQ_KEY, String(end));

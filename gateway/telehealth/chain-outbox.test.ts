@@ -7,20 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../test/support/eventually.js';
+import { nodeApi as api } from '../../test/support/node-api.js';
 import { startNodeOnOwnChain } from '../../test/support/node-on-own-chain.js';
 import { startNode, type RunningNode } from '../node.js';
 import { freePort } from '../server/free-port.js';
 import { startEmbeddedChain, type EmbeddedChain } from '../../network/embedded-chain.js';
 import { sessionIdHash } from './session-service.js';
-
-async function api(node: RunningNode, method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${node.config.publicUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
 
 describe('the telehealth chain outbox', () => {
   const dir = mkdtempSync(join(tmpdir(), 'careledger-th-outbox-'));

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsultNodes, type ConsultNodes } from '../../test/support/consult-nodes.js';
 import { eventually } from '../../test/support/eventually.js';
+import { nodeApi as api } from '../../test/support/node-api.js';
 import { memberIdOf } from '../crypto/digest.js';
 import type { Hex } from '../ledger/ports.js';
 import type { RunningNode } from '../node.js';
@@ -20,21 +21,6 @@ import { ConsultsElsewhere } from './consults-elsewhere.js';
 const PATIENT = 'prs-pat-Qw81';
 const OTHER_PATIENT = 'prs-pat-Zt40';
 const DR = 'prs-dr-Hollin';
-
-interface Answer {
-  status: number;
-  body: any;
-}
-
-async function api(node: RunningNode, method: string, path: string, token: string | null, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${node.config.publicUrl}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
 
 describe('a patient\'s consults at other members, in the patient view at home', () => {
   let nodes: ConsultNodes;

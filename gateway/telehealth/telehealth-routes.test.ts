@@ -8,6 +8,7 @@ import { readChainContent, findOnChain } from '../../test/support/chain-scan.js'
 import { runCli } from '../../test/support/cli.js';
 import { startConsultNodes, type ConsultNodes } from '../../test/support/consult-nodes.js';
 import { eventually } from '../../test/support/eventually.js';
+import { nodeApi as api } from '../../test/support/node-api.js';
 import { TelehealthFinalState, type Hex } from '../ledger/ports.js';
 import type { RunningNode } from '../node.js';
 import { sessionIdHash } from './session-service.js';
@@ -18,21 +19,6 @@ const DR = 'thdr-Host-77';
 const SPECIALIST = 'thdr-Spec-31';
 const REASON = 'Wexlorian rash spreading fast, query cellulitis';
 const ESCALATION = 'Sudden chest pain, Quorvath sign positive';
-
-interface Answer {
-  status: number;
-  body: any;
-}
-
-async function api(node: RunningNode, method: string, path: string, token: string | null, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${node.config.publicUrl}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
 
 function journalSize(node: RunningNode): number {
   return (node.db.prepare('SELECT COUNT(*) AS n FROM journal').get() as { n: number }).n;

@@ -11,6 +11,7 @@ import { usePolled } from './polling.js';
 import { ConsultCallPanel } from './telehealth-call.js';
 import type { JoinGrant } from './telehealth-call-client.js';
 import { type ConsultView, LIVE_STATES, STATE_NAMES, consultStep, joinConsult, listConsults } from './telehealth-consult.js';
+import { Notices } from './notices.js';
 
 interface PatientCredential {
   token: string;
@@ -93,21 +94,7 @@ function PatientConsults({ credential, onEnd }: { credential: PatientCredential;
           </button>
         </p>
       </div>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      {message && (
-        <p role="status" class="done">
-          {message}
-        </p>
-      )}
-      {consults.error && (
-        <p role="alert" class="error">
-          {consults.error}
-        </p>
-      )}
+      <Notices errors={[error, consults.error]} done={message} />
       <section class="card" aria-labelledby="my-consults-title">
         <h2 id="my-consults-title">Your consults</h2>
         {consults.data === null ? (

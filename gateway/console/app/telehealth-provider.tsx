@@ -8,6 +8,7 @@ import { usePolled } from './polling.js';
 import { type ConsultView, LIVE_STATES, STATE_NAMES, consultStep, listConsults, slotStart } from './telehealth-consult.js';
 import { TelehealthInvite } from './telehealth-invite.js';
 import { ProviderJoin } from './telehealth-provider-join.js';
+import { Notices } from './notices.js';
 
 const CLOSED = new Set(['completed', 'cancelled', 'no-show']);
 const FINAL_STEPS = new Set(['cancel', 'no-show']);
@@ -118,21 +119,7 @@ export function TelehealthProvider({ token }: { token: string }) {
 
   return (
     <>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      {message && (
-        <p role="status" class="done">
-          {message}
-        </p>
-      )}
-      {schedule.error && (
-        <p role="alert" class="error">
-          {schedule.error}
-        </p>
-      )}
+      <Notices errors={[error, schedule.error]} done={message} />
       <section class="card" aria-labelledby="waiting-title">
         <h2 id="waiting-title">Waiting room</h2>
         {schedule.data === null ? (

@@ -4,17 +4,15 @@
 // The bundle, the trust file and the claims key come from the payer's own files; the node that
 // served the page is asked nothing, so it cannot vouch for a claim it altered.
 import './buffer-global.js';
-import { JsonRpcProvider, Network } from 'ethers';
 import { cachedAnchorLookup, cachedRegistrations, cachedVerifierReader } from '../../claims/chain-cache.js';
 import type { ClaimReport } from '../../claims/claim-report.js';
 import { ClaimBundleError, indexEvidence } from '../../claims/evidence-index.js';
 import { verifyClaimBundle } from '../../claims/verify-claim.js';
-import { EvmAnchorPort } from '../../ledger/evm/anchor-port.js';
 import { EvmClaimFingerprintPort } from '../../ledger/evm/claim-fingerprint-port.js';
 import { EvmLicencePort } from '../../ledger/evm/licence-port.js';
-import { EvmVerifierReader } from '../../ledger/evm/verifier-reader.js';
-import { TrustFileError, parseTrustFile, trustFingerprint } from '../../receipts/trust-file.js';
-import { TrustMismatchError, checkPinnedChain, pinnedVerifier } from '../../receipts/trust-root.js';
+import { trustFingerprint } from '../../receipts/trust-file.js';
+import { pinnedVerifier } from '../../receipts/trust-root.js';
+import { type CannotVerify, onPinnedChain, trustFromFile } from './pinned-chain-in-browser.js';
 
 export interface ClaimVerifyInput {
   bundleText: string;
@@ -26,7 +24,7 @@ export interface ClaimVerifyInput {
   trustFileName: string;
 }
 
-export type ClaimVerdict = { outcome: 'report'; report: ClaimReport } | { outcome: 'cannot-verify'; reason: string };
+export type ClaimVerdict = { outcome: 'report'; report: ClaimReport } | CannotVerify;
 
 const CLAIMS_KEY = /^(?:0x)?([0-9a-fA-F]{64})$/;
 
@@ -44,13 +42,9 @@ export async function verifyClaimInBrowser(input: ClaimVerifyInput): Promise<Cla
     if (error instanceof ClaimBundleError) return { outcome: 'cannot-verify', reason: `${error.message}. Drop a claim evidence bundle ($evidence).` };
     throw error;
   }
-  let trust;
-  try {
-    trust = parseTrustFile(input.trustFileText);
-  } catch (error) {
-    if (error instanceof TrustFileError) return { outcome: 'cannot-verify', reason: `${error.message}. Drop the trust file your consortium gave you (careledger trust export).` };
-    throw error;
-  }
+  const parsed = trustFromFile(input.trustFileText);
+  if (!('trust' in parsed)) return parsed;
+  const { trust } = parsed;
   let claimsKey: Buffer | null = null;
   if (input.claimsKeyText !== null) {
     const hex = CLAIMS_KEY.exec(input.claimsKeyText.trim())?.[1];
@@ -58,37 +52,17 @@ export async function verifyClaimInBrowser(input: ClaimVerifyInput): Promise<Cla
     claimsKey = Buffer.from(hex, 'hex');
   }
 
-  const provider = new JsonRpcProvider(input.rpcUrl, Network.from(trust.chainId), { staticNetwork: true, batchMaxCount: 1 });
-  try {
-    const reader = new EvmVerifierReader(provider);
-    try {
-      await checkPinnedChain(trust, reader);
-    } catch (error) {
-      return { outcome: 'cannot-verify', reason: cannotRead(error, input.rpcUrl) };
-    }
-    const anchors = EvmAnchorPort.reader(trust.contracts.AnchorRegistry, trust.chainId, provider);
+  return onPinnedChain(trust, input.rpcUrl, async ({ provider, reader, anchors }): Promise<ClaimVerdict> => {
     const { ClaimRegistry, LicenceRegistry } = trust.contracts;
-    try {
-      const report = await verifyClaimBundle(bundle, {
-        trust,
-        trustSource: `trust file ${input.trustFileName}`,
-        trustFingerprint: trustFingerprint(trust),
-        verify: pinnedVerifier(trust, cachedAnchorLookup((member, sequence) => anchors.getAnchor(member, sequence)), cachedVerifierReader(reader)),
-        fingerprints: ClaimRegistry ? cachedRegistrations(new EvmClaimFingerprintPort(ClaimRegistry, provider, null)) : null,
-        claimsKey,
-        licences: LicenceRegistry ? new EvmLicencePort(LicenceRegistry, provider, null) : null,
-      });
-      return { outcome: 'report', report };
-    } catch (error) {
-      return { outcome: 'cannot-verify', reason: cannotRead(error, input.rpcUrl) };
-    }
-  } finally {
-    provider.destroy();
-  }
-}
-
-function cannotRead(error: unknown, rpcUrl: string): string {
-  if (error instanceof TrustMismatchError) return `${error.message}.`;
-  const detail = error instanceof Error ? error.message : String(error);
-  return `The chain at ${rpcUrl} could not be read (${detail}). Check the chain RPC URL and that it answers from this browser.`;
+    const report = await verifyClaimBundle(bundle, {
+      trust,
+      trustSource: `trust file ${input.trustFileName}`,
+      trustFingerprint: trustFingerprint(trust),
+      verify: pinnedVerifier(trust, cachedAnchorLookup((member, sequence) => anchors.getAnchor(member, sequence)), cachedVerifierReader(reader)),
+      fingerprints: ClaimRegistry ? cachedRegistrations(new EvmClaimFingerprintPort(ClaimRegistry, provider, null)) : null,
+      claimsKey,
+      licences: LicenceRegistry ? new EvmLicencePort(LicenceRegistry, provider, null) : null,
+    });
+    return { outcome: 'report', report };
+  });
 }
