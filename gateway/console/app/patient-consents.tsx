@@ -8,6 +8,7 @@ import { transactionUrl } from './console-config.js';
 import { shortHash, when } from './display-format.js';
 import { nodeJson } from './node-api.js';
 import type { PatientSession } from './patient-session.js';
+import { Notices } from './notices.js';
 
 export interface GrantView {
   grantId: string;
@@ -115,16 +116,7 @@ export function PatientConsents({ config, session, grants, onChanged }: { config
     <section class="card" aria-labelledby="consents-title">
       <h2 id="consents-title">Consents</h2>
       <div aria-live="polite">
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
-        {done && (
-          <p role="status" class="done">
-            {done}
-          </p>
-        )}
+        <Notices errors={[error]} done={done} />
       </div>
       {grants === null ? (
         <p class="note">Loading consents…</p>
