@@ -33,8 +33,11 @@ describe('modes of the data directory', () => {
     const path = join(dir, 'data', 'careledger.db');
     const db = openDatabase(path);
     db.prepare("INSERT INTO node_state (key, value) VALUES ('k', 'v')").run();
+    // The search index's own file (search-file.ts), with its WAL and shared memory, too.
+    db.prepare("INSERT INTO search.index_state (key, value) VALUES ('k', 'v')").run();
+    const search = join(dir, 'data', 'careledger-search.db');
     expect(mode(join(dir, 'data'))).toBe(0o700);
-    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect([file, mode(file)]).toEqual([file, 0o600]);
+    for (const file of [path, `${path}-wal`, `${path}-shm`, search, `${search}-wal`, `${search}-shm`]) expect([file, mode(file)]).toEqual([file, 0o600]);
     db.close();
   });
 
@@ -42,9 +45,12 @@ describe('modes of the data directory', () => {
     const path = join(dir, 'careledger.db');
     const first = openDatabase(path);
     first.prepare("INSERT INTO node_state (key, value) VALUES ('k', 'v')").run();
-    for (const file of [path, `${path}-wal`, `${path}-shm`]) chmodSync(file, 0o644);
+    first.prepare("INSERT INTO search.index_state (key, value) VALUES ('k', 'v')").run();
+    const search = join(dir, 'careledger-search.db');
+    const files = [path, `${path}-wal`, `${path}-shm`, search, `${search}-wal`, `${search}-shm`];
+    for (const file of files) chmodSync(file, 0o644);
     const second = openDatabase(path);
-    for (const file of [path, `${path}-wal`, `${path}-shm`]) expect([file, mode(file)]).toEqual([file, 0o600]);
+    for (const file of files) expect([file, mode(file)]).toEqual([file, 0o600]);
     second.close();
     first.close();
   });

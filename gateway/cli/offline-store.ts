@@ -10,6 +10,7 @@ import { loadNodeKeys } from '../keys/node-keys.js';
 import { lockDataDir } from '../store/data-dir-lock.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { openNodeStore } from '../store/node-store.js';
+import { flushSearchIndex } from '../store/deferred-index.js';
 import { SqliteReceiptRecordStore } from '../store/receipt-record-store.js';
 import type { IntakePipeline } from '../intake/pipeline.js';
 
@@ -35,7 +36,10 @@ export function openOfflineStore(config: NodeConfig): OfflineStore {
       db,
       store,
       close() {
+        // The search index rows still pending go in first (the next start would replay them).
+        flushSearchIndex(db);
         db.close();
+        store.close();
         lock.release();
       },
     };

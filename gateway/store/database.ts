@@ -5,12 +5,13 @@
 // The files are owner-only whatever the umask: the database is created 0600 before SQLite opens
 // it (SQLite gives its -wal and -shm files the database's mode), a directory it creates is 0700,
 // and an existing database's files are set back to 0600 at every open. The schema and its
-// migrations are in schema/migrations.ts.
+// migrations are in schema/migrations.ts. The search index has a file of its own (search-file.ts).
 
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate } from './schema/migrations.js';
+import { attachSearchFile } from './search-file.js';
 
 export type Db = Database.Database;
 
@@ -37,6 +38,8 @@ export function openDatabase(path: string): Db {
   // 167-185 at 4,000, 175-194 at 10,000.
   db.pragma('wal_autocheckpoint = 4000');
   migrate(db);
+  // After the migrations: the step that moved the search tables out drops them from `main`.
+  attachSearchFile(db, path);
   return db;
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTestNode, type TestNode } from '../../test/support/test-store.js';
 import { flushSearchIndex, INDEX_FLUSH_DELAY_MS, INDEX_THROUGH_SEQ_KEY } from './deferred-index.js';
+import { readIndexState } from './search-file.js';
 import { searchParam } from './search-param-name.js';
 import type { FhirResource } from './service.js';
 
@@ -17,11 +18,10 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function freshNode(): { node: TestNode; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'careledger-deferred-index-'));
-  dirs.push(dir);
-  return { node: openTestNode(dir, key), dir };
-}
+const modes = [
+  { mode: 'on the calling thread (deferred-index.ts)', indexThread: false },
+  { mode: 'by the index writer thread (index-writer.ts)', indexThread: true },
+];
 
 const patient = (id: string, family: string, mrn: string): FhirResource => ({
   resourceType: 'Patient',
@@ -40,7 +40,14 @@ function rowCount(node: TestNode): number {
   return (node.db.prepare('SELECT (SELECT COUNT(*) FROM search_index) + (SELECT COUNT(*) FROM search_date) + (SELECT COUNT(*) FROM search_quantity) AS n').get() as { n: number }).n;
 }
 
-describe('the deferred search index', () => {
+describe.each(modes)('the search index written behind the group commit, $mode', ({ indexThread }) => {
+  function freshNode(delayMs = 5_000): { node: TestNode; dir: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'careledger-deferred-index-'));
+    dirs.push(dir);
+    // A long delay: the crash test below stops the node before a batch could have been written.
+    return { node: openTestNode(dir, key, { indexThread, indexFlush: { delayMs } }), dir };
+  }
+
   it('answers a search right after the write is acknowledged, before any flush was scheduled to run', async () => {
     const { node } = freshNode();
     await node.store.update('Patient', 'a', patient('a', 'Abernathy', 'M-1'));
@@ -105,7 +112,7 @@ describe('the deferred search index', () => {
       subject: { reference: 'Patient/p1' },
     });
     flushSearchIndex(node.db);
-    const through = () => Number((node.db.prepare('SELECT value FROM node_state WHERE key = ?').get(INDEX_THROUGH_SEQ_KEY) as { value: string }).value);
+    const through = () => Number(readIndexState(node.db, INDEX_THROUGH_SEQ_KEY));
     const indexedThrough = through();
     // Acknowledged, then the process dies before the index batch is written.
     await node.store.update('Patient', 'p1', patient('p1', 'After', 'M-5'));
@@ -114,25 +121,27 @@ describe('the deferred search index', () => {
     expect(through()).toBe(indexedThrough);
     node.close();
 
-    const reopened = openTestNode(dir, key);
+    const reopened = openTestNode(dir, key, { indexThread });
     try {
       expect(await ids(reopened, 'Patient', 'family=before')).toEqual([]);
       expect(await ids(reopened, 'Patient', 'family=after')).toEqual(['p1']);
       expect(await ids(reopened, 'Patient', 'family=newcomer')).toEqual(['p2']);
       expect(await ids(reopened, 'Observation', 'code=29463-7')).toEqual([]);
       const end = (reopened.db.prepare('SELECT MAX(seq) AS seq FROM journal').get() as { seq: number }).seq;
-      expect(Number((reopened.db.prepare('SELECT value FROM node_state WHERE key = ?').get(INDEX_THROUGH_SEQ_KEY) as { value: string }).value)).toBe(end);
+      expect(Number(readIndexState(reopened.db, INDEX_THROUGH_SEQ_KEY))).toBe(end);
     } finally {
       reopened.close();
     }
   });
 
   it('writes its rows within the flush delay when intake stops, without a search asking', async () => {
-    const { node } = freshNode();
+    const { node } = freshNode(INDEX_FLUSH_DELAY_MS);
     await node.store.update('Patient', 'idle', patient('idle', 'Idle', 'M-8'));
     const count = () => (node.db.prepare("SELECT COUNT(*) AS n FROM search_index WHERE id = 'idle'").get() as { n: number }).n;
     expect(count()).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, INDEX_FLUSH_DELAY_MS + 150));
+    // The thread's first batch also waits for the thread to start (~0.4 s: it loads the catalog).
+    const deadline = Date.now() + INDEX_FLUSH_DELAY_MS + (indexThread ? 5_000 : 150);
+    while (count() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     expect(count()).toBeGreaterThan(0);
     node.close();
   });

@@ -25,12 +25,13 @@
 import type { Db } from './database.js';
 import type { IndexChange } from './ports.js';
 import { entryKey, type IndexEntry } from './search-index.js';
+import { indexStateWriter } from './search-file.js';
 
 /** Resources pending before a flush is scheduled at once. */
 export const INDEX_FLUSH_RESOURCES = 4_000;
 /** Longest an acknowledged write waits for its index rows when intake is slow. */
 export const INDEX_FLUSH_DELAY_MS = 250;
-/** node_state key: every journal row up to this seq has its index rows. */
+/** search.index_state key: every journal row up to this seq has its index rows. */
 export const INDEX_THROUGH_SEQ_KEY = 'search_index_through_seq';
 
 interface PendingRows {
@@ -65,6 +66,20 @@ export function flushSearchIndex(db: Db): void {
   flushers.get(db)?.();
 }
 
+/** What flushSearchIndex runs for this database (the index writer thread's flush: index-writer.ts). */
+export function registerIndexFlush(db: Db, flush: () => void): void {
+  flushers.set(db, flush);
+}
+
+export function unregisterIndexFlush(db: Db): void {
+  flushers.delete(db);
+}
+
+/** The journal's last seq (0 when empty). */
+export function journalEnd(db: Db): number {
+  return (db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM journal').get() as { seq: number }).seq;
+}
+
 export class DeferredIndex {
   private readonly pending = new Map<string, PendingRows>();
   private epoch = 0;
@@ -79,7 +94,7 @@ export class DeferredIndex {
     const { db } = options;
     this.flushResources = options.flushResources ?? INDEX_FLUSH_RESOURCES;
     this.flushDelayMs = options.flushDelayMs ?? INDEX_FLUSH_DELAY_MS;
-    this.setThrough = db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    this.setThrough = indexStateWriter(db);
     this.maxSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM journal');
     flushers.set(db, () => this.flush());
   }
@@ -139,7 +154,7 @@ export class DeferredIndex {
     try {
       db.transaction(() => {
         this.options.apply(changes);
-        this.setThrough.run(INDEX_THROUGH_SEQ_KEY, String(this.journalEnd()));
+        this.setThrough(INDEX_THROUGH_SEQ_KEY, String(this.journalEnd()));
       })();
     } finally {
       db.pragma('synchronous = FULL');

@@ -16,6 +16,8 @@ export function openNodeStore(options: {
   masterKey: Buffer;
   receipts: ReceiptSource;
   onJournaled?: (count: number) => void;
+  /** The search index built and written on a thread of its own (default; a database file only). */
+  indexThread?: boolean;
 }): { service: IntakePipeline; vault: Vault } {
   const vault = new Vault(options.db, options.masterKey);
   const isKnownType = (type: string) => R5_RESOURCE_TYPES.has(type);
@@ -25,6 +27,7 @@ export function openNodeStore(options: {
     indexer: new SearchIndexer(options.masterKey),
     isKnownType,
     receipts: options.receipts,
+    indexThread: options.indexThread ?? true,
     ...(options.onJournaled ? { onJournaled: options.onJournaled } : {}),
   });
   return { service: new IntakePipeline({ store: storage, validate: validateR5, isKnownType }), vault };

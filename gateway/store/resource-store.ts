@@ -14,9 +14,12 @@
 import { OperationOutcomeError, badRequest, getStatus, gone, notFound, preconditionFailed } from '@medplum/core';
 import { hashVersion, tombstoneDigest } from '../intake/hashing.js';
 import type { Db } from './database.js';
-import { DeferredIndex, INDEX_THROUGH_SEQ_KEY } from './deferred-index.js';
+import { DeferredIndex, INDEX_THROUGH_SEQ_KEY, journalEnd, registerIndexFlush, unregisterIndexFlush } from './deferred-index.js';
+import { IndexWriter, type TransactionOutcome } from './index-writer.js';
+import { indexStateWriter, readIndexState } from './search-file.js';
 import { SqliteJournal } from './journal-store.js';
 import type {
+  IndexChange,
   JournalStore,
   PreparedWrite,
   ReceiptSource,
@@ -26,6 +29,7 @@ import type {
   VersionRecord,
   VersionStore,
 } from './ports.js';
+import { r5SearchCatalog } from './search-catalog.js';
 import { SearchEngine } from './search-engine.js';
 import { resolveIncludes } from './search-includes.js';
 import { compartmentOf, type IndexEntry, type SearchIndexer } from './search-index.js';
@@ -47,6 +51,23 @@ export interface ResourceStoreOptions {
   now?: () => Date;
   /** The group commit's WAL fsync; tests pass one whose fsync they can hold. */
   wal?: WalSync;
+  /**
+   * Build and write the search index on a thread of its own (index-writer.ts) rather than on the
+   * calling thread (deferred-index.ts). Needs a database file; the node turns it on.
+   */
+  indexThread?: boolean;
+  /** Where the index writer thread's warnings go (default: stderr). */
+  log?: (line: string) => void;
+  /** Batch size and longest wait of the index rows (tests: deferred-index.ts has the defaults). */
+  indexFlush?: { resources?: number; delayMs?: number };
+}
+
+/** The search index rows of the writes, on their way to the tables (deferred-index.ts or index-writer.ts). */
+interface IndexQueue {
+  replace(type: string, id: string, previous: FhirResource | undefined, next: FhirResource | undefined, versionId: number | null): void;
+  transactionEnded(outcome: TransactionOutcome): void;
+  flush(): void;
+  close(): void;
 }
 
 export class ResourceStore implements ResourceStorage {
@@ -54,46 +75,99 @@ export class ResourceStore implements ResourceStorage {
   private readonly versions: VersionStore;
   private readonly journal: JournalStore;
   private readonly index: SearchIndexStore;
-  private readonly deferredIndex: DeferredIndex;
+  private readonly indexQueue: IndexQueue;
   private readonly now: () => Date;
   /** `Type/id` of writes queued or committed whose fsync has not completed, with how many. */
   private readonly notYetDurable = new Map<string, number>();
 
   constructor(private readonly options: ResourceStoreOptions) {
     const { db } = options;
-    this.queue = new WriteQueue(
-      db,
-      () => {
-        options.vault.forgetCachedKeys();
-        this.deferredIndex.rolledBack();
-      },
-      { wal: options.wal },
-    );
+    this.queue = new WriteQueue(db, () => options.vault.forgetCachedKeys(), {
+      wal: options.wal,
+      onTransactionEnd: (outcome) => this.indexQueue.transactionEnded(outcome),
+    });
     this.versions = new SqliteVersionStore(db);
     this.journal = new SqliteJournal(db);
     this.now = options.now ?? (() => new Date());
     this.index = new SearchEngine(db, options.indexer, this.now);
-    this.deferredIndex = new DeferredIndex({
+    this.reindexIfStale();
+    this.catchUpIndex();
+    // The thread builds its own indexer over the R5 catalog: an indexer over another catalog (a
+    // benchmark's) indexes on this thread.
+    const threadCanIndex = db.name !== ':memory:' && options.indexer.catalog === r5SearchCatalog();
+    this.indexQueue = options.indexThread && threadCanIndex ? this.indexWriter() : this.inlineIndex();
+  }
+
+  /** Writes the search index rows still pending (before the database is closed; searches do it themselves). */
+  flushIndex(): void {
+    this.indexQueue.flush();
+  }
+
+  /**
+   * Releases what the store holds beside the database. Called after the database closed, it
+   * leaves the index rows still pending to the next open, as a crash would (flushIndex first).
+   */
+  close(): void {
+    this.indexQueue.close();
+    this.queue.close();
+  }
+
+  /** Index rows built on this thread and written behind the group commit. */
+  private inlineIndex(): IndexQueue {
+    const { db, indexer } = this.options;
+    const deferred = new DeferredIndex({
       db,
       apply: (changes) => this.index.apply(changes),
       current: (type, id) => {
         const current = this.versions.current(type, id);
         return { versionId: current && !current.deleted ? current.versionId : null, entries: this.indexedEntries(type, id, current) };
       },
+      ...(this.options.indexFlush?.resources ? { flushResources: this.options.indexFlush.resources } : {}),
+      ...(this.options.indexFlush?.delayMs ? { flushDelayMs: this.options.indexFlush.delayMs } : {}),
     });
-    this.reindexIfStale();
-    this.catchUpIndex();
+    return {
+      replace: (type, id, previous, next, versionId) =>
+        deferred.replace(type, id, previous ? indexer.entries(previous) : [], next ? indexer.entries(next) : [], versionId),
+      transactionEnded: (outcome) => {
+        if (outcome !== 'committed') deferred.rolledBack();
+      },
+      flush: () => deferred.flush(),
+      close: () => {
+        if (db.open) deferred.close();
+      },
+    };
   }
 
-  /** Writes the search index rows still pending (before the database is closed; searches do it themselves). */
-  flushIndex(): void {
-    this.deferredIndex.flush();
-  }
-
-  /** Releases what the store holds beside the database; call after closing the database. */
-  close(): void {
-    if (this.options.db.open) this.deferredIndex.close();
-    this.queue.close();
+  /** Index rows built and written by a thread of its own. */
+  private indexWriter(): IndexQueue & { writer: IndexWriter } {
+    const { db, indexer } = this.options;
+    const writer = new IndexWriter({
+      db,
+      indexer,
+      apply: (changes) => this.index.apply(changes),
+      current: (type, id) => {
+        const resource = this.indexedResource(type, id, this.versions.current(type, id)) ?? null;
+        return { versionId: resource ? Number(resource.meta!.versionId) : null, resource };
+      },
+      journalEnd: () => journalEnd(db),
+      catchUp: () => this.catchUpIndex(),
+      ...(this.options.log ? { log: this.options.log } : {}),
+      ...(this.options.indexFlush?.resources ? { flushResources: this.options.indexFlush.resources } : {}),
+      ...(this.options.indexFlush?.delayMs ? { flushDelayMs: this.options.indexFlush.delayMs } : {}),
+    });
+    registerIndexFlush(db, () => writer.flush());
+    return {
+      writer,
+      replace: (type, id, previous, next, versionId) => writer.replace(type, id, previous, next, versionId),
+      transactionEnded: (outcome) => writer.transactionEnded(outcome),
+      flush: () => writer.flush(),
+      // After the database closed (a crash, in effect), what is pending is left for the next open.
+      close: () => {
+        if (db.open) writer.close();
+        else writer.abandon();
+        unregisterIndexFlush(db);
+      },
+    };
   }
 
   async write(entries: readonly PreparedWrite[], source: string): Promise<WriteResult[]> {
@@ -157,7 +231,7 @@ export class ResourceStore implements ResourceStorage {
   async search(query: SearchQuery): Promise<SearchResult> {
     // Before the rows below: they and the durability check must share one turn of the event loop.
     const anchored = isAnchorProvenanceQuery(query) ? await this.anchorProvenance(query) : [];
-    this.deferredIndex.flush();
+    this.indexQueue.flush();
     if (anchored.length === 0) {
       const page = this.index.find(query);
       const resources = page.ids.map((row) => this.loadVersion(query.type, row.id, row.versionId).resource);
@@ -204,14 +278,17 @@ export class ResourceStore implements ResourceStorage {
   }
 
   /**
-   * A data directory indexed by an earlier version (identifiers and references only) is indexed
-   * again once, at open, so a search by name, birth date or code also finds what was stored
-   * before. An erased patient's resources cannot be read and stay out of the index.
+   * The index is rebuilt from the vault, once, at open when it was built by an earlier version of
+   * the extraction (SEARCH_INDEX_VERSION), when its file is new or was lost, and when it is ahead of
+   * the journal (a power cut took the last commits of the node's database but not of the index
+   * file, which commits without an fsync of its own). An erased patient's resources cannot be read
+   * and stay out of the index.
    */
   private reindexIfStale(): void {
     const { db } = this.options;
-    const stored = db.prepare('SELECT value FROM node_state WHERE key = ?').get(SEARCH_INDEX_STATE_KEY) as { value: string } | undefined;
-    if (stored?.value === SEARCH_INDEX_VERSION) return;
+    const through = readIndexState(db, INDEX_THROUGH_SEQ_KEY);
+    const end = journalEnd(db);
+    if (readIndexState(db, SEARCH_INDEX_STATE_KEY) === SEARCH_INDEX_VERSION && through !== undefined && Number(through) <= end) return;
     db.transaction(() => {
       this.index.clearAll();
       const rows = db.prepare('SELECT type, id, version_id AS versionId FROM resource_current WHERE deleted = 0').all() as Array<{
@@ -220,57 +297,48 @@ export class ResourceStore implements ResourceStorage {
         versionId: number;
       }>;
       for (const row of rows) {
-        let resource: FhirResource;
-        try {
-          resource = this.loadVersion(row.type, row.id, row.versionId).resource;
-        } catch (error) {
-          if (error instanceof OperationOutcomeError && getStatus(error.outcome) === 410) continue;
-          throw error;
-        }
-        this.index.replace(row.type, row.id, [], this.options.indexer.entries(resource));
+        const resource = this.indexedResource(row.type, row.id, { versionId: row.versionId, deleted: false });
+        if (resource) this.index.replace(row.type, row.id, [], this.options.indexer.entries(resource));
       }
-      const setState = db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-      setState.run(SEARCH_INDEX_STATE_KEY, SEARCH_INDEX_VERSION);
-      setState.run(INDEX_THROUGH_SEQ_KEY, String(this.deferredIndex.journalEnd()));
+      const setState = indexStateWriter(db);
+      setState(SEARCH_INDEX_STATE_KEY, SEARCH_INDEX_VERSION);
+      setState(INDEX_THROUGH_SEQ_KEY, String(end));
     })();
   }
 
   /**
-   * Index rows still pending when the node stopped (a crash, kill -9) are written again from the
-   * journal: each resource written after the last recorded flush gets the rows of its current
-   * version, and loses those of every version it had since then (an in-transaction flush may
-   * have written any of them).
+   * Index rows not yet written when the node stopped (a crash, kill -9) or when the index writer
+   * thread died are written from the journal: each resource written after the last recorded batch
+   * gets the rows of its current version, and loses those of every version it had since then (an
+   * in-transaction flush may have written any of them).
    */
   private catchUpIndex(): void {
     const { db } = this.options;
-    const stored = db.prepare('SELECT value FROM node_state WHERE key = ?').get(INDEX_THROUGH_SEQ_KEY) as { value: string } | undefined;
-    const end = this.deferredIndex.journalEnd();
-    if (stored === undefined) {
-      // A new database, or one whose index was written inside each commit: complete as it is.
-      db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?)').run(INDEX_THROUGH_SEQ_KEY, String(end));
-      return;
-    }
-    const through = Number(stored.value);
+    const through = Number(readIndexState(db, INDEX_THROUGH_SEQ_KEY) ?? 0);
+    const end = journalEnd(db);
     if (through >= end) return;
     const written = db.prepare('SELECT type, id, MIN(version_id) AS first FROM journal WHERE seq > ? GROUP BY type, id').all(through) as Array<{
       type: string;
       id: string;
       first: number;
     }>;
+    const changes: IndexChange[] = [];
     for (const { type, id, first } of written) {
       const current = this.versions.current(type, id);
-      let mayHave: IndexEntry[] = [];
+      let remove: IndexEntry[] = [];
       for (let version = Math.max(1, first - 1); current && version <= current.versionId; version++) {
-        mayHave = mayHave.concat(this.indexedEntries(type, id, { versionId: version, deleted: this.versions.version(type, id, version)?.deleted ?? true }));
+        remove = remove.concat(this.indexedEntries(type, id, { versionId: version, deleted: this.versions.version(type, id, version)?.deleted ?? true }));
       }
-      const next = this.indexedEntries(type, id, current);
-      this.deferredIndex.replace(type, id, mayHave, next, current && !current.deleted ? current.versionId : null);
+      changes.push({ type, id, remove, add: this.indexedEntries(type, id, current) });
     }
-    this.deferredIndex.flush();
+    db.transaction(() => {
+      this.index.apply(changes);
+      indexStateWriter(db)(INDEX_THROUGH_SEQ_KEY, String(end));
+    })();
   }
 
   private included(query: SearchQuery, matches: readonly FhirResource[]): FhirResource[] {
-    this.deferredIndex.flush();
+    this.indexQueue.flush();
     return resolveIncludes(
       {
         index: this.index,
@@ -297,7 +365,7 @@ export class ResourceStore implements ResourceStorage {
     const { op, type, id } = entry;
     if (op.kind === 'create' && op.ifNoneExist) {
       // Inside the group commit: the rows of earlier writes (this commit's too) go in first.
-      this.deferredIndex.flush();
+      this.indexQueue.flush();
       const matches = this.index.matchingIds(type, op.ifNoneExist);
       if (matches.length > 1) {
         throw new OperationOutcomeError({
@@ -327,7 +395,7 @@ export class ResourceStore implements ResourceStorage {
       if (!current || current.deleted) {
         return { resource: { resourceType: type, id }, versionId: String(current?.versionId ?? 0), lastUpdated: '', outcome: 'unchanged' };
       }
-      return this.writeVersion(type, id, current.versionId + 1, undefined, tombstoneDigest(type, id), source, this.indexedEntries(type, id, current));
+      return this.writeVersion(type, id, current.versionId + 1, undefined, tombstoneDigest(type, id), source, this.indexedResource(type, id, current));
     }
 
     const content = entry.content!;
@@ -335,7 +403,7 @@ export class ResourceStore implements ResourceStorage {
       const existing = this.currentVersion(type, id);
       return { resource: existing.resource, versionId: existing.versionId, lastUpdated: existing.lastUpdated, outcome: 'unchanged' };
     }
-    return this.writeVersion(type, id, (current?.versionId ?? 0) + 1, content.resource, content.digest, source, this.indexedEntries(type, id, current));
+    return this.writeVersion(type, id, (current?.versionId ?? 0) + 1, content.resource, content.digest, source, this.indexedResource(type, id, current));
   }
 
   /**
@@ -343,11 +411,17 @@ export class ResourceStore implements ResourceStorage {
    * to find them with. A deleted version has none, and neither has an erased one (erasure purged them).
    */
   private indexedEntries(type: string, id: string, current: { versionId: number; deleted: boolean } | undefined): IndexEntry[] {
-    if (!current || current.deleted) return [];
+    const resource = this.indexedResource(type, id, current);
+    return resource ? this.options.indexer.entries(resource) : [];
+  }
+
+  /** The version whose rows the index holds for a resource: undefined when deleted or erased. */
+  private indexedResource(type: string, id: string, current: { versionId: number; deleted: boolean } | undefined): FhirResource | undefined {
+    if (!current || current.deleted) return undefined;
     try {
-      return this.options.indexer.entries(this.loadVersion(type, id, current.versionId).resource);
+      return this.loadVersion(type, id, current.versionId).resource;
     } catch (error) {
-      if (error instanceof OperationOutcomeError && getStatus(error.outcome) === 410) return [];
+      if (error instanceof OperationOutcomeError && getStatus(error.outcome) === 410) return undefined;
       throw error;
     }
   }
@@ -360,7 +434,7 @@ export class ResourceStore implements ResourceStorage {
     content: FhirResource | undefined,
     digest: Buffer,
     source: string,
-    previousEntries: readonly IndexEntry[],
+    previous: FhirResource | undefined,
   ): WriteResult {
     const lastUpdated = this.now().toISOString();
     const versionId = String(version);
@@ -376,7 +450,7 @@ export class ResourceStore implements ResourceStorage {
       sealed = this.options.vault.seal(compartment, `${type}/${id}/_history/${versionId}`, Buffer.from(JSON.stringify(stored)));
     }
     this.versions.put(type, id, { versionId: version, lastUpdated, deleted: !content, compartment, sealed, digest, journalSeq });
-    this.deferredIndex.replace(type, id, previousEntries, content ? this.options.indexer.entries(stored) : [], content ? version : null);
+    this.indexQueue.replace(type, id, previous, content ? stored : undefined, content ? version : null);
     return { resource: stored, versionId, lastUpdated, outcome: version === 1 ? 'created' : 'updated' };
   }
 

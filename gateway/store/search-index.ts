@@ -56,15 +56,22 @@ export class SearchIndexer {
   private readonly outer: Hash;
   private readonly cache = new Map<string, string>();
   private readonly aliases = new Map<string, ReadonlyMap<string, ReferenceAlias>>();
+  private readonly fields = new Map<string, ReadonlySet<string>>();
 
+  /** The key of the keyed hashes, derived from the master key (handed to the index writer thread). */
+  readonly blindKey: Buffer;
+
+  /** `options.derived`: `key` is already the blind-index key (`blindKey` of another indexer). */
   constructor(
-    masterKey: Buffer,
+    key: Buffer,
     readonly catalog: SearchCatalog = r5SearchCatalog(),
+    options: { derived?: boolean } = {},
   ) {
-    const key = Buffer.alloc(64);
-    createHmac('sha256', masterKey).update('careledger-blind-index-v1').digest().copy(key);
-    this.inner = createHash('sha256').update(key.map((byte) => byte ^ 0x36));
-    this.outer = createHash('sha256').update(key.map((byte) => byte ^ 0x5c));
+    this.blindKey = options.derived ? Buffer.from(key) : createHmac('sha256', key).update('careledger-blind-index-v1').digest();
+    const padded = Buffer.alloc(64);
+    this.blindKey.copy(padded);
+    this.inner = createHash('sha256').update(padded.map((byte) => byte ^ 0x36));
+    this.outer = createHash('sha256').update(padded.map((byte) => byte ^ 0x5c));
   }
 
   entries(resource: FhirResource): IndexEntry[] {
@@ -76,6 +83,31 @@ export class SearchIndexer {
       if (values.length > 0) this.add(resource.resourceType, param, values, out);
     }
     return dedupe(out);
+  }
+
+  /**
+   * The resource cut to the elements its parameters read (the first element of each path): what
+   * the index writer thread is sent (index-writer.ts). `entries` gives it the same rows as the
+   * whole resource; a narrative or an 8 MB note is not copied to the thread.
+   */
+  indexedPart(resource: FhirResource): FhirResource {
+    const type = resource.resourceType;
+    let fields = this.fields.get(type);
+    if (!fields) {
+      const names = new Set(['id']);
+      for (const param of this.catalog.forType(type).values()) {
+        for (const path of param.paths) {
+          const first = path[0];
+          if (first?.kind === 'child') names.add(first.name);
+          else if (first?.kind === 'choice') names.add(first.name + first.suffix);
+        }
+      }
+      this.fields.set(type, names);
+      fields = names;
+    }
+    const part: Record<string, unknown> = { resourceType: type };
+    for (const key in resource) if (fields.has(key)) part[key] = (resource as Record<string, unknown>)[key];
+    return part as FhirResource;
   }
 
   /** The parameter whose rows answer `code` on `type`, when `code` is not indexed itself. */

@@ -38,6 +38,12 @@ export interface WriteQueueOptions {
   /** Target length of one flush (see above); at least MIN_UNITS_PER_COMMIT units are taken. */
   flushBudgetMs?: number;
   wal?: WalSync;
+  /**
+   * Told how each group commit ended, right after it: every unit committed, some rolled back to
+   * their savepoints and the rest committed, or nothing committed (the search index writer hands
+   * over what committed: index-writer.ts).
+   */
+  onTransactionEnd?: (outcome: 'committed' | 'partial' | 'rolled-back') => void;
 }
 
 const MIN_UNITS_PER_COMMIT = 32;
@@ -59,7 +65,7 @@ export class WriteQueue {
     private readonly db: Db,
     /** Called after any unit rolled back, so caches of rolled-back rows can be dropped. */
     private readonly onRollback: () => void,
-    options: WriteQueueOptions = {},
+    private readonly options: WriteQueueOptions = {},
   ) {
     this.maxUnitsPerCommit = options.maxUnitsPerCommit ?? 2000;
     this.flushBudgetMs = options.flushBudgetMs ?? 25;
@@ -131,10 +137,14 @@ export class WriteQueue {
 
   /** Runs the units in one transaction, or one savepoint each when one of them throws. */
   private commit(units: Pending<unknown>[]): Outcome[] {
+    const ended = this.options.onTransactionEnd ?? (() => {});
     try {
-      return this.runTogether(units);
+      const outcomes = this.runTogether(units);
+      ended('committed');
+      return outcomes;
     } catch (error) {
       this.onRollback();
+      ended('rolled-back');
       if (!(error instanceof UnitFailed)) throw error;
     }
     let outcomes: Outcome[];
@@ -142,9 +152,15 @@ export class WriteQueue {
       outcomes = this.runIsolated(units);
     } catch (commitError) {
       this.onRollback();
+      ended('rolled-back');
       throw commitError;
     }
-    if (outcomes.some((outcome) => !outcome.ok)) this.onRollback();
+    if (outcomes.some((outcome) => !outcome.ok)) {
+      this.onRollback();
+      ended('partial');
+    } else {
+      ended('committed');
+    }
     return outcomes;
   }
 

@@ -2,8 +2,10 @@
 //   intake     synthetic R4 resources (Patient, Encounter, Observation, converted to R5) through
 //              the intake pipeline (R5 validation, hashing, group commit) into a real SQLite
 //              store, 64 writes in flight, timed until the last index row is written; once with the full R5 index and, as the baseline in the
-//              same run, with the index of before #15 (identifiers and references only). The two
-//              runs alternate over ROUNDS rounds so machine noise falls on both alike.
+//              same run, with the index of before #15 (identifiers and references only), both
+//              built and written on the calling thread; and with the full index built and written
+//              by the index writer thread, as the node runs it (index-writer.ts). The runs
+//              alternate over ROUNDS rounds so machine noise falls on all alike.
 //   search     p50 / p95 over the full store: name + birthdate, a chained patient.identifier
 //              search, and code + value-quantity.
 
@@ -16,7 +18,7 @@ import { validateR5 } from '../../fhir-adapters/validation/index.js';
 import { IntakePipeline } from '../../gateway/intake/pipeline.js';
 import { openDatabase } from '../../gateway/store/database.js';
 import { ResourceStore } from '../../gateway/store/resource-store.js';
-import { loadR5SearchParameters, SearchCatalog } from '../../gateway/store/search-catalog.js';
+import { loadR5SearchParameters, r5SearchCatalog, SearchCatalog } from '../../gateway/store/search-catalog.js';
 import { SearchIndexer } from '../../gateway/store/search-index.js';
 import { searchParam } from '../../gateway/store/search-param-name.js';
 import type { FhirResource } from '../../gateway/store/service.js';
@@ -26,8 +28,12 @@ import { syntheticR4 } from '../support/synthetic-fhir.js';
 export interface SearchBenchResult {
   resources: number;
   rounds: number;
-  /** Resources per second with the full R5 index, median of the rounds. */
+  /** Resources per second with the full R5 index on the calling thread, median of the rounds. */
   intakePerSec: number;
+  /** The same with the full index written by the index writer thread, as in the node. */
+  threadPerSec: number;
+  /** threadPerSec / baselinePerSec - 1, in percent. */
+  threadChangePercent: number;
   /** The same with the index of before #15 (identifiers and references). */
   baselinePerSec: number;
   /** intakePerSec / baselinePerSec - 1, in percent (negative: slower). */
@@ -49,7 +55,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function intake(resources: readonly FhirResource[], catalog: SearchCatalog, keepOpen: boolean) {
+async function intake(resources: readonly FhirResource[], catalog: SearchCatalog, keepOpen: boolean, indexThread = false) {
   const dir = mkdtempSync(join(tmpdir(), 'careledger-search-bench-'));
   const db = openDatabase(join(dir, 'node.db'));
   const key = randomBytes(32);
@@ -59,6 +65,7 @@ async function intake(resources: readonly FhirResource[], catalog: SearchCatalog
     indexer: new SearchIndexer(key, catalog),
     isKnownType: () => true,
     receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
+    indexThread,
   });
   const pipeline = new IntakePipeline({ store: storage, validate: validateR5, isKnownType: () => true });
   let next = 0;
@@ -89,18 +96,23 @@ export async function benchSearch(options: { resources?: number; rounds?: number
   const rounds = options.rounds ?? 3;
   const resources = syntheticR4(count, { prefix: 'sb' }).map((resource) => convertR4toR5(resource as FhirResource).resource);
   const full = new SearchCatalog(loadR5SearchParameters());
+  // The thread indexes with the node's own catalog only (resource-store.ts).
+  const shared = r5SearchCatalog();
   const before = new SearchCatalog(loadR5SearchParameters(BEFORE_CODES));
   // Warm-up: the validator, the JIT and SQLite's page cache, measured by neither.
   await intake(resources.slice(0, 1_000), full, false);
+  await intake(resources.slice(0, 1_000), shared, false, true);
 
   const fullRates: number[] = [];
   const beforeRates: number[] = [];
+  const threadRates: number[] = [];
   let rows = 0;
   for (let round = 0; round < rounds; round++) {
     beforeRates.push((await intake(resources, before, false)).perSec);
     const run = await intake(resources, full, false);
     fullRates.push(run.perSec);
     rows = run.rows;
+    threadRates.push((await intake(resources, shared, false, true)).perSec);
   }
 
   const store = await intake(resources, full, true);
@@ -130,11 +142,14 @@ export async function benchSearch(options: { resources?: number; rounds?: number
 
   const intakePerSec = Math.round(median(fullRates));
   const baselinePerSec = Math.round(median(beforeRates));
+  const threadPerSec = Math.round(median(threadRates));
   return {
     resources: count,
     rounds,
     intakePerSec,
     baselinePerSec,
+    threadPerSec,
+    threadChangePercent: Math.round((threadPerSec / baselinePerSec - 1) * 1000) / 10,
     changePercent: Math.round((intakePerSec / baselinePerSec - 1) * 1000) / 10,
     indexRowsPerResource: Math.round((rows / count) * 10) / 10,
     searches,

@@ -28,27 +28,48 @@ export const TEST_NODE_TYPES = [
 export interface TestNode {
   db: Db;
   store: IntakePipeline;
+  /** The store under the pipeline. */
+  resources: ResourceStore;
   dbPath: string;
   close(): void;
 }
 
-export function openTestNode(dir: string, masterKey: Buffer): TestNode {
+/**
+ * `indexThread`: the search index written by its own thread, as in the node (index-writer.ts).
+ * `close()` closes the database first, so index rows still pending are left as a crash leaves them.
+ */
+export function openTestNode(
+  dir: string,
+  masterKey: Buffer,
+  options: { indexThread?: boolean; indexFlush?: { resources?: number; delayMs?: number } } = {},
+): TestNode {
   const dbPath = join(dir, 'node.db');
   const db = openDatabase(dbPath);
   const known = new Set<string>(TEST_NODE_TYPES);
   const isKnownType = (type: string) => known.has(type);
+  const resources = new ResourceStore({
+    db,
+    vault: new Vault(db, masterKey),
+    indexer: new SearchIndexer(masterKey),
+    isKnownType,
+    receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
+    ...options,
+  });
   const store = new IntakePipeline({
-    store: new ResourceStore({
-      db,
-      vault: new Vault(db, masterKey),
-      indexer: new SearchIndexer(masterKey),
-      isKnownType,
-      receipts: { receipt: () => ({ status: 'pending', retryAfterSeconds: 1 }), provenanceFor: () => [] },
-    }),
+    store: resources,
     validate: (resource: FhirResource) => validateR5(resource),
     isKnownType,
   });
-  return { db, store, dbPath, close: () => db.close() };
+  return {
+    db,
+    store,
+    resources,
+    dbPath,
+    close: () => {
+      db.close();
+      resources.close();
+    },
+  };
 }
 
 export function journalCount(db: Db, source?: string): number {

@@ -24,7 +24,11 @@ describe('schema migrations', () => {
     const db = openDatabase(path);
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     const created = tables(db);
-    expect(created).toEqual(expect.arrayContaining(['batches', 'data_keys', 'journal', 'node_state', 'resource_current', 'resource_versions', 'search_index']));
+    expect(created).toEqual(expect.arrayContaining(['batches', 'data_keys', 'journal', 'node_state', 'resource_current', 'resource_versions']));
+    // The search tables are in their own file (search-file.ts), attached as `search`.
+    expect(created).not.toContain('search_index');
+    const searchTables = db.prepare("SELECT name FROM search.sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>;
+    expect(searchTables.map((row) => row.name)).toEqual(['index_state', 'search_date', 'search_index', 'search_quantity']);
     db.close();
     const again = openDatabase(path);
     expect(tables(again)).toEqual(created);

@@ -11,7 +11,7 @@ import { ADAPTERS_ADDED_COLUMNS, ADAPTERS_SCHEMA } from './adapters.js';
 import { AUTH_SCHEMA } from './auth.js';
 import { CONSENT_SCHEMA } from './consent.js';
 import { CORE_SCHEMA } from './core.js';
-import { SEARCH_SCHEMA } from './search.js';
+import { SEARCH_MOVED_OUT, SEARCH_SCHEMA } from './search.js';
 import { TELEHEALTH_MESSAGES_SCHEMA } from './telehealth-messages.js';
 import { TELEHEALTH_SCHEMA } from './telehealth.js';
 import { TELEHEALTH_RELAY_SCHEMA } from './telehealth-relay.js';
@@ -35,6 +35,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { ddl: TELEHEALTH_RELAY_SCHEMA },
   // Search: clinical date ranges and quantity values (search-index.ts).
   { ddl: SEARCH_SCHEMA },
+  // Search: the tables move to their own file, written by their own thread (search-file.ts).
+  { ddl: SEARCH_MOVED_OUT },
 ];
 
 export function migrate(db: Database.Database): void {

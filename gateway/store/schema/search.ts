@@ -43,3 +43,48 @@ export const SEARCH_SCHEMA = `
     PRIMARY KEY (type, param, value, unit_system, id)
   ) WITHOUT ROWID;
 `;
+
+/**
+ * The search tables moved to their own database file (store/search-file.ts), written by their own
+ * thread; this step drops the old ones from the node's database and forgets their state, and the
+ * store fills the new file from the vault when it opens.
+ */
+export const SEARCH_MOVED_OUT = `
+  DROP TABLE IF EXISTS main.search_index;
+  DROP TABLE IF EXISTS main.search_date;
+  DROP TABLE IF EXISTS main.search_quantity;
+  DELETE FROM main.node_state WHERE key IN ('search_index_version', 'search_index_through_seq');
+`;
+
+/** The search file's tables (attached as `search`): those above, and the index's own state. */
+export const SEARCH_FILE_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS search.search_index (
+    type TEXT NOT NULL,
+    param TEXT NOT NULL,
+    value TEXT NOT NULL,
+    qual TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (type, param, value, qual, id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE IF NOT EXISTS search.search_date (
+    type TEXT NOT NULL,
+    param TEXT NOT NULL,
+    low TEXT NOT NULL,
+    high TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (type, param, low, high, id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE IF NOT EXISTS search.search_quantity (
+    type TEXT NOT NULL,
+    param TEXT NOT NULL,
+    value REAL NOT NULL,
+    unit_system TEXT NOT NULL,
+    unit_code TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (type, param, value, unit_system, id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE IF NOT EXISTS search.index_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openTestNode, type TestNode } from '../../test/support/test-store.js';
+import { flushSearchIndex, INDEX_THROUGH_SEQ_KEY, journalEnd } from './deferred-index.js';
+import { indexStateWriter, readIndexState, searchFilePath } from './search-file.js';
+import { searchParam } from './search-param-name.js';
+import type { FhirResource } from './service.js';
+
+// The search index built and written by its own thread into its own file (index-writer.ts,
+// search-file.ts): what happens when that thread dies, when the file is lost, and when the file
+// is ahead of the journal. deferred-index.test.ts runs the common cases in both modes.
+const dirs: string[] = [];
+const key = randomBytes(32);
+const open: TestNode[] = [];
+afterEach(() => {
+  for (const node of open.splice(0)) if (node.db.open) node.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function threaded(dir?: string): { node: TestNode; dir: string } {
+  const at = dir ?? mkdtempSync(join(tmpdir(), 'careledger-index-writer-'));
+  if (!dir) dirs.push(at);
+  const node = openTestNode(at, key, { indexThread: true });
+  open.push(node);
+  return { node, dir: at };
+}
+
+const patient = (id: string, family: string): FhirResource => ({ resourceType: 'Patient', id, name: [{ family }] });
+
+async function ids(node: TestNode, query: string): Promise<string[]> {
+  const params = [...new URLSearchParams(query)].map(([name, value]) => searchParam(name, value));
+  return (await node.store.search({ type: 'Patient', params, count: 100, offset: 0, summaryCount: false })).resources.map((r) => r.id!).sort();
+}
+
+/** The writer thread of a test node's store (private: the test reaches in to end it). */
+function writerThread(node: TestNode): { terminate(): Promise<number> } {
+  return (node.resources as unknown as { indexQueue: { writer: { worker: { terminate(): Promise<number> } } } }).indexQueue.writer.worker;
+}
+
+describe('the index writer thread', () => {
+  it('keeps its file beside the database, and writes nothing of a patient in the clear', async () => {
+    const { node, dir } = threaded();
+    await node.store.update('Patient', 'p1', patient('p1', 'Quintanilla'));
+    expect(await ids(node, 'family=quint')).toEqual(['p1']);
+    expect(existsSync(searchFilePath(join(dir, 'node.db')))).toBe(true);
+    const rows = node.db.prepare('SELECT * FROM search.search_index').all();
+    expect(JSON.stringify(rows)).not.toMatch(/quint/i);
+  });
+
+  it('when the thread dies, the next search indexes what it had not written and a new thread takes over', async () => {
+    const { node } = threaded();
+    await node.store.update('Patient', 'a', patient('a', 'Abara'));
+    expect(await ids(node, 'family=abara')).toEqual(['a']);
+    await writerThread(node).terminate();
+    await node.store.update('Patient', 'b', patient('b', 'Abara'));
+    await node.store.update('Patient', 'a', patient('a', 'Zeller'));
+    expect(await ids(node, 'family=abara')).toEqual(['b']);
+    expect(await ids(node, 'family=zeller')).toEqual(['a']);
+    // The new thread indexes the writes after it.
+    await node.store.update('Patient', 'c', patient('c', 'Abara'));
+    expect(await ids(node, 'family=abara')).toEqual(['b', 'c']);
+    expect(Number(readIndexState(node.db, INDEX_THROUGH_SEQ_KEY))).toBe(journalEnd(node.db));
+  });
+
+  it('rebuilds a lost index file from the vault at open', async () => {
+    const { node, dir } = threaded();
+    await node.store.update('Patient', 'a', patient('a', 'Lindqvist'));
+    await node.store.update('Patient', 'b', patient('b', 'Lindgren'));
+    flushSearchIndex(node.db);
+    node.close();
+    const file = searchFilePath(join(dir, 'node.db'));
+    for (const path of [file, `${file}-wal`, `${file}-shm`]) rmSync(path, { force: true });
+    const { node: reopened } = threaded(dir);
+    expect(await ids(reopened, 'family=lind')).toEqual(['a', 'b']);
+  });
+
+  it('rebuilds an index file that is ahead of the journal (a power cut took the last commits of the database only)', async () => {
+    const { node, dir } = threaded();
+    await node.store.update('Patient', 'a', patient('a', 'Okoro'));
+    flushSearchIndex(node.db);
+    // Rows of a write the database lost: the index says it covers a journal row that is not there.
+    node.db.prepare("INSERT INTO search.search_index (type, param, value, qual, id) SELECT type, param, value, qual, 'ghost' FROM search.search_index WHERE id = 'a'").run();
+    indexStateWriter(node.db)(INDEX_THROUGH_SEQ_KEY, String(journalEnd(node.db) + 5));
+    node.close();
+    const { node: reopened } = threaded(dir);
+    expect(await ids(reopened, 'family=okoro')).toEqual(['a']);
+    expect((reopened.db.prepare("SELECT COUNT(*) AS n FROM search.search_index WHERE id = 'ghost'").get() as { n: number }).n).toBe(0);
+  });
+});
