@@ -13,6 +13,7 @@ import { describeProgress, hospitalProgress, type HospitalProgress } from '../..
 import { trialScopeId } from '../../cohort/trial-scope.js';
 import { loadZkToolkit, releaseZkThreads } from '../../cohort/zk-toolkit.js';
 import { loadNodeKeys } from '../../keys/node-keys.js';
+import { isChainUnavailable } from '../../ledger/chain-unavailable.js';
 import { CohortRejectedError } from '../../ledger/cohort-errors.js';
 import { openLedgerClient } from '../../ledger/factory.js';
 import type { CohortPort, Hex, LedgerClient, MemberPort } from '../../ledger/ports.js';
@@ -158,8 +159,21 @@ async function orgIds(context: Context, results: QueryResults): Promise<Map<Hex,
  */
 async function followProgress(context: Context, queryId: bigint, minCellSize: number, until: number): Promise<void> {
   const shown = new Map<Hex, string>();
+  let unreachable = false;
   for (;;) {
-    const progress = await hospitalProgress(context.cohorts, membersOf(context), queryId);
+    let progress: HospitalProgress[];
+    try {
+      progress = await hospitalProgress(context.cohorts, membersOf(context), queryId);
+    } catch (error) {
+      // A chain that did not answer one poll (a reset connection, a busy node) is asked again
+      // until the deadline; anything else (a revert, a bug) ends the wait.
+      if (!isChainUnavailable(error) || Date.now() >= until) throw error;
+      if (!unreachable) console.error(`the chain did not answer (${(error as Error).message}); asking again`);
+      unreachable = true;
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    unreachable = false;
     for (const hospital of progress) {
       const line = describeProgress(hospital, minCellSize);
       if (shown.get(hospital.member) === line) continue;
