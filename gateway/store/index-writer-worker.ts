@@ -27,7 +27,9 @@ db.pragma('busy_timeout = 5000');
 attachSearchFile(db, setup.dbPath);
 // As the node's connection does for its own file (database.ts): batches rewrite the same pages.
 db.pragma('wal_autocheckpoint = 4000');
-db.pragma('search.cache_size = -32768');
+// 8 MiB of page cache: a sorted batch touches each page once, and pages not cached come from the
+// OS's cache. Measured at 70,000 resources: 16 MiB wrote no faster and held 20 MB more resident.
+db.pragma('search.cache_size = -8192');
 const indexer = new SearchIndexer(Buffer.from(setup.blindKey), undefined, { derived: true });
 const engine = new SearchEngine(db, indexer);
 const setThrough = indexStateWriter(db);

@@ -189,7 +189,7 @@ export class IndexWriter {
     this.state = new Int32Array(setup.state);
     this.posted = 0;
     this.exited = false;
-    const worker = new Worker(indexWriterEntry().url, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 8 } });
+    const worker = new Worker(indexWriterEntry().url, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 } });
     worker.unref();
     const log = options.log ?? ((line: string) => console.error(line));
     worker.on('message', (message: { warning?: string; error?: string }) => {

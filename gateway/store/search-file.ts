@@ -30,7 +30,8 @@ export function attachSearchFile(db: Db, dbPath: string): void {
   db.prepare('ATTACH DATABASE ? AS search').run(path);
   db.pragma('search.journal_mode = WAL');
   db.pragma('search.synchronous = NORMAL');
-  db.pragma('search.cache_size = -16384');
+  // Searches read few pages; the index writer thread has its own cache (index-writer-worker.ts).
+  db.pragma('search.cache_size = -4096');
   if (path !== ':memory:') restrict(path);
   db.exec(SEARCH_FILE_SCHEMA);
 }
