@@ -38,8 +38,11 @@ const write = db.transaction((changes: readonly IndexChange[], through: number) 
   setThrough(INDEX_THROUGH_SEQ_KEY, String(through));
 });
 
+/** Rows held at most before a batch is written whatever its size in resources (a Group of 10,000 members has 10,000). */
+const MAX_HELD_ROWS = 50_000;
 let held: IndexChange[] = [];
 let heldResources = 0;
+let heldRows = 0;
 let through = -1;
 let last = 0;
 let timer: NodeJS.Timeout | undefined;
@@ -81,6 +84,7 @@ function writeHeld(): void {
     }
     held = [];
     heldResources = 0;
+    heldRows = 0;
   }
   Atomics.store(state, FAILED, 0);
   Atomics.store(state, DONE, last);
@@ -96,10 +100,14 @@ parentPort!.on('message', (message: WriterMessage) => {
   }
   last = message.n;
   if ('flush' in message) return writeHeld();
-  for (const item of message.items) held.push(rowsOf(item));
+  for (const item of message.items) {
+    const change = rowsOf(item);
+    held.push(change);
+    heldRows += change.add.length + change.remove.length;
+  }
   heldResources += message.items.length;
   through = Math.max(through, message.through);
-  if (heldResources >= setup.flushResources) writeHeld();
+  if (heldResources >= setup.flushResources || heldRows >= MAX_HELD_ROWS) writeHeld();
   else timer ??= setTimeout(writeHeld, setup.flushDelayMs);
 });
 // A thread that ends for any reason says so, so that a search waiting for it stops waiting.

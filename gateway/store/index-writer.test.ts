@@ -50,6 +50,15 @@ describe('the index writer thread', () => {
     expect(JSON.stringify(rows)).not.toMatch(/quint/i);
   });
 
+  it('indexes a resource with thousands of rows (a Patient with 5,000 identifiers) and its neighbours', async () => {
+    const { node } = threaded();
+    const identifier = Array.from({ length: 5_000 }, (_, i) => ({ system: 'urn:old-mrn', value: `v${i}` }));
+    await node.store.update('Patient', 'many', { ...patient('many', 'Many'), identifier } as FhirResource);
+    await node.store.update('Patient', 'next', patient('next', 'Neighbour'));
+    expect(await ids(node, 'identifier=urn:old-mrn|v4999')).toEqual(['many']);
+    expect(await ids(node, 'family=neighbour')).toEqual(['next']);
+  });
+
   it('when the thread dies, the next search indexes what it had not written and a new thread takes over', async () => {
     const { node } = threaded();
     await node.store.update('Patient', 'a', patient('a', 'Abara'));

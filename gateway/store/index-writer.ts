@@ -189,7 +189,13 @@ export class IndexWriter {
     this.state = new Int32Array(setup.state);
     this.posted = 0;
     this.exited = false;
-    const worker = new Worker(indexWriterEntry().url, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 } });
+    // A batch holds at most 4,000 resources or 50,000 rows (index-writer-worker.ts): a few MB. The
+    // old generation may grow for pathological resources; the young one is kept small, because
+    // it is resident whether used or not.
+    const worker = new Worker(indexWriterEntry().url, {
+      workerData: setup,
+      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 4 },
+    });
     worker.unref();
     const log = options.log ?? ((line: string) => console.error(line));
     worker.on('message', (message: { warning?: string; error?: string }) => {
