@@ -13,7 +13,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const SOURCES_ENTRY = new URL('./index-writer-thread.mjs', import.meta.url);
+/** The thread's sources through tsx: the fallback. */
+export const SOURCES_ENTRY = new URL('./index-writer-thread.mjs', import.meta.url);
 let entry: { url: URL; bundled: boolean } | undefined;
 
 /** The thread's entry: the bundle when it could be made, else the sources through tsx. */

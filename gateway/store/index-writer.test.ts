@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTestNode, type TestNode } from '../../test/support/test-store.js';
 import { flushSearchIndex, INDEX_THROUGH_SEQ_KEY, journalEnd } from './deferred-index.js';
+import { indexWriterEntry, SOURCES_ENTRY } from './index-writer-bundle.js';
+import { DONE, STATE_SLOTS, type WriterMessage, type WriterSetup } from './index-writer-protocol.js';
 import { indexStateWriter, readIndexState, searchFilePath } from './search-file.js';
 import { searchParam } from './search-param-name.js';
 import type { FhirResource } from './service.js';
@@ -97,5 +100,34 @@ describe('the index writer thread', () => {
     const { node: reopened } = threaded(dir);
     expect(await ids(reopened, 'family=okoro')).toEqual(['a']);
     expect((reopened.db.prepare("SELECT COUNT(*) AS n FROM search.search_index WHERE id = 'ghost'").get() as { n: number }).n).toBe(0);
+  });
+
+  it('runs from the esbuild bundle; its fallback (the sources through tsx) writes a batch as well', async () => {
+    expect(indexWriterEntry().bundled).toBe(true);
+    expect(indexWriterEntry().url.pathname).toMatch(/node_modules\/\.cache\/careledger\/index-writer-[0-9a-f]{16}\.mjs$/);
+    // The fallback entry writes a batch as the bundle does.
+    const { node } = threaded();
+    await node.store.update('Patient', 'seed', patient('seed', 'Seed'));
+    flushSearchIndex(node.db);
+    const setup: WriterSetup = {
+      dbPath: node.dbPath,
+      blindKey: new Uint8Array(node.resources['options'].indexer.blindKey),
+      state: new SharedArrayBuffer(STATE_SLOTS * 4),
+      flushResources: 10,
+      flushDelayMs: 10,
+    };
+    const worker = new Worker(SOURCES_ENTRY, { workerData: setup });
+    try {
+      const late = { resourceType: 'Patient', id: 'late', name: [{ family: 'Latecomer' }] } as FhirResource;
+      worker.postMessage({ n: 1, through: journalEnd(node.db), items: [{ type: 'Patient', id: 'late', next: late, mayHave: [] }] } satisfies WriterMessage);
+      worker.postMessage({ n: 2, flush: true } satisfies WriterMessage);
+      const state = new Int32Array(setup.state);
+      for (let waited = 0; Atomics.load(state, DONE) < 2 && waited < 20_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(Atomics.load(state, DONE)).toBe(2);
+      const rows = node.db.prepare("SELECT COUNT(*) AS n FROM search.search_index WHERE id = 'late'").get() as { n: number };
+      expect(rows.n).toBeGreaterThan(0);
+    } finally {
+      await worker.terminate();
+    }
   });
 });
