@@ -11,11 +11,11 @@
 // index before them had two rows per token and owner indexes; the store rebuilds their rows from
 // the vault when it opens (resource-store.ts, reindexIfStale).
 
-export const SEARCH_SCHEMA = `
-  DROP TABLE IF EXISTS search_index;
-  DROP TABLE IF EXISTS search_date;
-  DROP TABLE IF EXISTS search_quantity;
-  CREATE TABLE search_index (
+/** The three tables, in `schema` (`''` or `search.`), made only when missing with `ifNotExists`. */
+function searchTables(schema: string, ifNotExists: boolean): string {
+  const create = `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${schema}`;
+  return `
+  ${create}search_index (
     type TEXT NOT NULL,
     param TEXT NOT NULL,
     value TEXT NOT NULL,
@@ -24,7 +24,7 @@ export const SEARCH_SCHEMA = `
     PRIMARY KEY (type, param, value, qual, id)
   ) WITHOUT ROWID;
 
-  CREATE TABLE search_date (
+  ${create}search_date (
     type TEXT NOT NULL,
     param TEXT NOT NULL,
     low TEXT NOT NULL,
@@ -33,7 +33,7 @@ export const SEARCH_SCHEMA = `
     PRIMARY KEY (type, param, low, high, id)
   ) WITHOUT ROWID;
 
-  CREATE TABLE search_quantity (
+  ${create}search_quantity (
     type TEXT NOT NULL,
     param TEXT NOT NULL,
     value REAL NOT NULL,
@@ -43,6 +43,13 @@ export const SEARCH_SCHEMA = `
     PRIMARY KEY (type, param, value, unit_system, id)
   ) WITHOUT ROWID;
 `;
+}
+
+export const SEARCH_SCHEMA = `
+  DROP TABLE IF EXISTS search_index;
+  DROP TABLE IF EXISTS search_date;
+  DROP TABLE IF EXISTS search_quantity;
+${searchTables('', false)}`;
 
 /**
  * The search tables moved to their own database file (store/search-file.ts), written by their own
@@ -57,34 +64,6 @@ export const SEARCH_MOVED_OUT = `
 `;
 
 /** The search file's tables (attached as `search`): those above, and the index's own state. */
-export const SEARCH_FILE_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS search.search_index (
-    type TEXT NOT NULL,
-    param TEXT NOT NULL,
-    value TEXT NOT NULL,
-    qual TEXT NOT NULL,
-    id TEXT NOT NULL,
-    PRIMARY KEY (type, param, value, qual, id)
-  ) WITHOUT ROWID;
-
-  CREATE TABLE IF NOT EXISTS search.search_date (
-    type TEXT NOT NULL,
-    param TEXT NOT NULL,
-    low TEXT NOT NULL,
-    high TEXT NOT NULL,
-    id TEXT NOT NULL,
-    PRIMARY KEY (type, param, low, high, id)
-  ) WITHOUT ROWID;
-
-  CREATE TABLE IF NOT EXISTS search.search_quantity (
-    type TEXT NOT NULL,
-    param TEXT NOT NULL,
-    value REAL NOT NULL,
-    unit_system TEXT NOT NULL,
-    unit_code TEXT NOT NULL,
-    id TEXT NOT NULL,
-    PRIMARY KEY (type, param, value, unit_system, id)
-  ) WITHOUT ROWID;
-
+export const SEARCH_FILE_SCHEMA = `${searchTables('search.', true)}
   CREATE TABLE IF NOT EXISTS search.index_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
