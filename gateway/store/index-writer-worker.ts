@@ -74,7 +74,8 @@ function writeHeld(): void {
   timer = undefined;
   if (held.length > 0) {
     try {
-      write(held, through);
+      // BEGIN IMMEDIATE: the write lock from the start, never a read snapshot that could go stale.
+      write.immediate(held, through);
     } catch (error) {
       Atomics.store(state, FAILED, 1);
       Atomics.notify(state, DONE);
