@@ -74,8 +74,10 @@ function writeHeld(): void {
   timer = undefined;
   if (held.length > 0) {
     try {
-      // BEGIN IMMEDIATE: the write lock from the start, never a read snapshot that could go stale.
-      write.immediate(held, through);
+      // A deferred BEGIN, not IMMEDIATE: IMMEDIATE would take the write lock of every database
+      // of this connection, the node's own too, and stall the group commit. The first statement
+      // writes, so the transaction never holds a read snapshot that could go stale.
+      write(held, through);
     } catch (error) {
       Atomics.store(state, FAILED, 1);
       Atomics.notify(state, DONE);
