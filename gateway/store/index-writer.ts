@@ -194,7 +194,7 @@ export class IndexWriter {
     // it is resident whether used or not.
     const worker = new Worker(indexWriterEntry().url, {
       workerData: setup,
-      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 },
+      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 4 },
     });
     worker.unref();
     const log = options.log ?? ((line: string) => console.error(line));
