@@ -75,9 +75,10 @@ export function unregisterIndexFlush(db: Db): void {
   flushers.delete(db);
 }
 
-/** The journal's last seq (0 when empty). */
-export function journalEnd(db: Db): number {
-  return (db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM journal').get() as { seq: number }).seq;
+/** The journal's last seq (0 when empty), by a statement prepared once: read at every index batch or group commit. */
+export function journalEndReader(db: Db): () => number {
+  const statement = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM journal');
+  return () => (statement.get() as { seq: number }).seq;
 }
 
 export class DeferredIndex {
@@ -86,7 +87,7 @@ export class DeferredIndex {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private readonly setThrough;
-  private readonly maxSeq;
+  private readonly journalEnd: () => number;
   private readonly flushResources: number;
   private readonly flushDelayMs: number;
 
@@ -95,13 +96,8 @@ export class DeferredIndex {
     this.flushResources = options.flushResources ?? INDEX_FLUSH_RESOURCES;
     this.flushDelayMs = options.flushDelayMs ?? INDEX_FLUSH_DELAY_MS;
     this.setThrough = indexStateWriter(db);
-    this.maxSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM journal');
-    flushers.set(db, () => this.flush());
-  }
-
-  /** The journal's last seq (0 when empty): what a flush made now covers. */
-  journalEnd(): number {
-    return (this.maxSeq.get() as { seq: number }).seq;
+    this.journalEnd = journalEndReader(db);
+    registerIndexFlush(db, () => this.flush());
   }
 
   /** Records a resource's new rows; `previous` are the rows of the version it replaces. */
@@ -166,7 +162,7 @@ export class DeferredIndex {
   close(): void {
     this.flush();
     this.cancelSchedule();
-    flushers.delete(this.options.db);
+    unregisterIndexFlush(this.options.db);
   }
 
   private schedule(): void {

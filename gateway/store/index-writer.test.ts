@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTestNode, type TestNode } from '../../test/support/test-store.js';
-import { flushSearchIndex, INDEX_THROUGH_SEQ_KEY, journalEnd } from './deferred-index.js';
+import { flushSearchIndex, INDEX_THROUGH_SEQ_KEY, journalEndReader } from './deferred-index.js';
 import { indexWriterEntry, SOURCES_ENTRY } from './index-writer-bundle.js';
 import { DONE, STATE_SLOTS, type WriterMessage, type WriterSetup } from './index-writer-protocol.js';
 import { indexStateWriter, readIndexState, searchFilePath } from './search-file.js';
@@ -74,7 +74,7 @@ describe('the index writer thread', () => {
     // The new thread indexes the writes after it.
     await node.store.update('Patient', 'c', patient('c', 'Abara'));
     expect(await ids(node, 'family=abara')).toEqual(['b', 'c']);
-    expect(Number(readIndexState(node.db, INDEX_THROUGH_SEQ_KEY))).toBe(journalEnd(node.db));
+    expect(Number(readIndexState(node.db, INDEX_THROUGH_SEQ_KEY))).toBe(journalEndReader(node.db)());
   });
 
   it('rebuilds a lost index file from the vault at open', async () => {
@@ -95,7 +95,7 @@ describe('the index writer thread', () => {
     flushSearchIndex(node.db);
     // Rows of a write the database lost: the index says it covers a journal row that is not there.
     node.db.prepare("INSERT INTO search.search_index (type, param, value, qual, id) SELECT type, param, value, qual, 'ghost' FROM search.search_index WHERE id = 'a'").run();
-    indexStateWriter(node.db)(INDEX_THROUGH_SEQ_KEY, String(journalEnd(node.db) + 5));
+    indexStateWriter(node.db)(INDEX_THROUGH_SEQ_KEY, String(journalEndReader(node.db)() + 5));
     node.close();
     const { node: reopened } = threaded(dir);
     expect(await ids(reopened, 'family=okoro')).toEqual(['a']);
@@ -119,7 +119,7 @@ describe('the index writer thread', () => {
     const worker = new Worker(SOURCES_ENTRY, { workerData: setup });
     try {
       const late = { resourceType: 'Patient', id: 'late', name: [{ family: 'Latecomer' }] } as FhirResource;
-      worker.postMessage({ n: 1, through: journalEnd(node.db), items: [{ type: 'Patient', id: 'late', next: late, mayHave: [] }] } satisfies WriterMessage);
+      worker.postMessage({ n: 1, through: journalEndReader(node.db)(), items: [{ type: 'Patient', id: 'late', next: late, mayHave: [] }] } satisfies WriterMessage);
       worker.postMessage({ n: 2, flush: true } satisfies WriterMessage);
       const state = new Int32Array(setup.state);
       for (let waited = 0; Atomics.load(state, DONE) < 2 && waited < 20_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));

@@ -14,7 +14,7 @@
 import { OperationOutcomeError, badRequest, getStatus, gone, notFound, preconditionFailed } from '@medplum/core';
 import { hashVersion, tombstoneDigest } from '../intake/hashing.js';
 import type { Db } from './database.js';
-import { DeferredIndex, INDEX_THROUGH_SEQ_KEY, journalEnd, registerIndexFlush, unregisterIndexFlush } from './deferred-index.js';
+import { DeferredIndex, INDEX_THROUGH_SEQ_KEY, journalEndReader, registerIndexFlush, unregisterIndexFlush } from './deferred-index.js';
 import { IndexWriter, type TransactionOutcome } from './index-writer.js';
 import { indexStateWriter, readIndexState } from './search-file.js';
 import { SqliteJournal } from './journal-store.js';
@@ -77,6 +77,7 @@ export class ResourceStore implements ResourceStorage {
   private readonly index: SearchIndexStore;
   private readonly indexQueue: IndexQueue;
   private readonly now: () => Date;
+  private readonly journalEnd: () => number;
   /** `Type/id` of writes queued or committed whose fsync has not completed, with how many. */
   private readonly notYetDurable = new Map<string, number>();
 
@@ -90,6 +91,7 @@ export class ResourceStore implements ResourceStorage {
     this.journal = new SqliteJournal(db);
     this.now = options.now ?? (() => new Date());
     this.index = new SearchEngine(db, options.indexer, this.now);
+    this.journalEnd = journalEndReader(db);
     this.reindexIfStale();
     this.catchUpIndex();
     // The thread builds its own indexer over the R5 catalog: an indexer over another catalog (a
@@ -149,7 +151,7 @@ export class ResourceStore implements ResourceStorage {
         const resource = this.indexedResource(type, id, this.versions.current(type, id)) ?? null;
         return { versionId: resource ? Number(resource.meta!.versionId) : null, resource };
       },
-      journalEnd: () => journalEnd(db),
+      journalEnd: this.journalEnd,
       catchUp: () => this.catchUpIndex(),
       ...(this.options.log ? { log: this.options.log } : {}),
       ...(this.options.indexFlush?.resources ? { flushResources: this.options.indexFlush.resources } : {}),
@@ -287,7 +289,7 @@ export class ResourceStore implements ResourceStorage {
   private reindexIfStale(): void {
     const { db } = this.options;
     const through = readIndexState(db, INDEX_THROUGH_SEQ_KEY);
-    const end = journalEnd(db);
+    const end = this.journalEnd();
     if (readIndexState(db, SEARCH_INDEX_STATE_KEY) === SEARCH_INDEX_VERSION && through !== undefined && Number(through) <= end) return;
     db.transaction(() => {
       this.index.clearAll();
@@ -315,7 +317,7 @@ export class ResourceStore implements ResourceStorage {
   private catchUpIndex(): void {
     const { db } = this.options;
     const through = Number(readIndexState(db, INDEX_THROUGH_SEQ_KEY) ?? 0);
-    const end = journalEnd(db);
+    const end = this.journalEnd();
     if (through >= end) return;
     const written = db.prepare('SELECT type, id, MIN(version_id) AS first FROM journal WHERE seq > ? GROUP BY type, id').all(through) as Array<{
       type: string;
